@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 
-.PHONY: venv test lab train bench
+.PHONY: venv test lab train bench student
 
 ## venv: create .venv and install snnlab[test] (re-installs only when pyproject.toml changes)
 venv: $(VENV)/.installed
@@ -31,3 +31,7 @@ train: venv
 ## bench: forward-pass benchmark
 bench: venv
 	$(PY) benchmarks/bench_forward.py
+
+## student: student copies of the notebooks (solutions removed, outputs cleared) in student/
+student: venv
+	$(PY) -m snnlab.exercises.student notebooks/ -o student/

@@ -10,10 +10,12 @@ slot (Brian2 schedule)  object              what happens
 =====================  ==================  ==============================================
 ``groups``             state updater       leak, ``dv/dt = -v/tau_mp`` integrated exactly
 ``thresholds``         SpikeGeneratorGroup  input events of this step are emitted
-``synapses``           input pathway       ``v += w_dyn * w``, clip at ``-vth``   (Eqs. 1-2)
+``synapses``           input pathway       ``v += w_dyn * w``                    (Eqs. 1-2)
+``after_synapses`` -1  run_regularly       clip ``v >= -vth``
 ``after_synapses`` 0   threshold           ``v >= vth``                          (Eq. 3)
 ``after_synapses`` 1   reset               ``v -= vth; tout = t``                (Eq. 3)
-``after_synapses`` 2   WTA pathway         others: ``v += kappa*vth``, clip, ``tout = t``
+``after_synapses`` 2   WTA pathway         others: ``v += kappa*vth``, ``tout = t``
+``after_synapses`` 3   run_regularly       clip ``v >= -vth``
 =====================  ==================  ==============================================
 
 Brian2's default schedule checks thresholds *before* the synapses slot and runs every
@@ -21,7 +23,8 @@ synaptic pathway *in* the synapses slot.  With those defaults an input would onl
 compared with the threshold one step later, and the lateral inhibition of a spike would
 land one step late (after one more leak, with ``tout`` one ``dt`` too late).  So the
 threshold, the reset and the WTA pathway are moved into the ``after_synapses`` slot with
-explicit ``order``.  Deeper layers (:func:`brian_network`) get their input pathway in the
+explicit ``order`` (orders are relative to the layer's base, ``10 * (layer + 1)``).
+Spike monitors record in the ``end`` slot.  Deeper layers (:func:`brian_network`) get their input pathway in the
 same slot, after the previous layer's WTA, so a spike reaches the next layer within the
 same step, as in :class:`snnlab.layers.DenseLayer`.
 
@@ -40,6 +43,8 @@ _NEVER = -1.0e6
 #: orders inside the ``after_synapses`` slot; layer l uses base ``_ORDER_STEP * (l + 1)``
 _ORDER_STEP = 10
 
+_QUIET = False
+
 
 def _brian():
     try:
@@ -50,13 +55,19 @@ def _brian():
 
 
 def _on_pre(dynamic_weight: bool) -> str:
-    """Code run on the target neuron for every input spike (Eqs. 1-2 and the clip)."""
+    """Code run on the target neuron for every input spike (Eqs. 1-2).
+
+    The clip at -V_th is a separate operation right after the pathway (see :func:`_layer`):
+    a plain ``+=`` lets Brian2's numpy target vectorise the update (with a clip inside,
+    it falls back to a Python loop over synapses, ~100x slower).
+    """
     if dynamic_weight:
-        return "v_post = clip(v_post + w * clip((t - tout_post) / Tref, 0, 1)**2, -vth_post, inf)"
-    return "v_post = clip(v_post + w, -vth_post, inf)"
+        return "v_post += w * clip((t - tout_post) / Tref, 0, 1)**2"
+    return "v_post += w"
 
 
-_WTA_ON_PRE = "v_post = clip(v_post + kappa * vth_post, -vth_post, inf)\ntout_post = t"
+_WTA_ON_PRE = "v_post += kappa * vth_post\ntout_post = t"
+_CLIP = "v = clip(v, -vth, inf)"
 
 
 def _layer(b, source, weights, threshold, tau_mp, T_ref, kappa, dynamic_weight, wta,
@@ -78,17 +89,22 @@ def _layer(b, source, weights, threshold, tau_mp, T_ref, kappa, dynamic_weight, 
     S_in = b.Synapses(source, G, "w : 1 (constant)", on_pre=_on_pre(use_dyn),
                       delay=0 * b.second, namespace={"Tref": max(T_ref, 1e-12) * b.second},
                       name=f"{name}_input")
-    post, pre = np.meshgrid(np.arange(N), np.arange(M), indexing="ij")
-    S_in.connect(i=pre.ravel(), j=post.ravel())
-    S_in.w = weights.ravel()                       # weights[post, pre] in the same order
+    pre, post = np.repeat(np.arange(M), N), np.tile(np.arange(N), M)
+    S_in.connect(i=pre, j=post)                    # all-to-all (explicit: no code generation)
+    S_in.w = weights[np.asarray(S_in.j[:]), np.asarray(S_in.i[:])]
     if index > 0:                                  # spikes of the previous layer, same step
         S_in.pre.when, S_in.pre.order = "after_synapses", base - _ORDER_STEP // 2
+    # clip after the input (one input event per step: the same as clipping per event)
+    G.run_regularly(_CLIP, when="after_synapses", order=base - 1, name=f"{name}_clip_input")
     objs = [G, S_in]
     if wta and kappa != 0.0 and N > 1:
         S_wta = b.Synapses(G, G, on_pre=_WTA_ON_PRE, delay=0 * b.second,
                            namespace={"kappa": kappa}, name=f"{name}_wta")
-        S_wta.connect(condition="i != j")
+        pre, post = np.repeat(np.arange(N), N), np.tile(np.arange(N), N)
+        S_wta.connect(i=pre[pre != post], j=post[pre != post])     # all others
         S_wta.pre.when, S_wta.pre.order = "after_synapses", base + 2
+        # all WTA increments are <= 0: clipping once after their sum equals clipping each
+        G.run_regularly(_CLIP, when="after_synapses", order=base + 3, name=f"{name}_clip_wta")
         objs.append(S_wta)
     return G, objs
 
@@ -104,6 +120,14 @@ def _setup(b, dt, target):
     b.start_scope()
     b.prefs.codegen.target = target
     b.defaultclock.dt = dt * b.second
+    # Brian2 warns that a clipped update "may depend on the order of execution" when
+    # several spikes reach one neuron in the same step.  In the tests at most one input
+    # event falls into a step; the WTA increments are all <= 0, for which the order of
+    # clipped additions does not matter.
+    global _QUIET
+    if not _QUIET:
+        b.BrianLogger.suppress_hierarchy("brian2.codegen.generators.base")
+        _QUIET = True
 
 
 def _duration(events, dt):
@@ -119,7 +143,9 @@ def brian_group(events, weights, threshold, tau_mp=0.020, T_ref=0.001, kappa=0.0
     Same model as :func:`snnlab.neuron.simulate_group`.  The results agree exactly when
     all event times are integer multiples of ``dt`` and at most one input event falls
     into each time step (Brian2 checks the threshold once per step, the event simulator
-    after every event).
+    after every event), and no single weight reaches a threshold (otherwise the residual
+    ``V - V_th`` after a spike can still be ``>= V_th``: Brian2 fires again at the next step
+    without input, the event simulator only at the next input event).
 
     Args:
         events: event array (fields ``t`` seconds, ``ch``), sorted.
@@ -149,7 +175,7 @@ def brian_group(events, weights, threshold, tau_mp=0.020, T_ref=0.001, kappa=0.0
                      0, "layer0")
     mon = b.SpikeMonitor(G, when="end")            # after threshold, reset and WTA
     net = b.Network(inp, *objs, mon)
-    net.run(_duration(events, dt) * b.second)
+    net.run(_duration(events, dt) * b.second, namespace={})
     trains = mon.spike_trains()
     return [np.asarray(trains[i] / b.second, dtype=np.float64) for i in range(N)]
 
@@ -190,7 +216,7 @@ def brian_membrane_trace(events, weights, threshold, tau_mp=0.020, T_ref=0.001, 
                      True, False, 0, "layer0")
     mon = b.StateMonitor(G, "v", record=0, when="end")
     net = b.Network(inp, *objs, mon)
-    net.run(_duration(events, dt) * b.second)
+    net.run(_duration(events, dt) * b.second, namespace={})
     return np.asarray(mon.t / b.second, dtype=np.float64), np.asarray(mon.v[0], dtype=np.float64)
 
 
@@ -266,7 +292,7 @@ class BrianNetwork:
 
     def run(self, n_samples):
         """Simulate the next ``n_samples`` samples."""
-        self.net.run(n_samples * self.period * self.b.second)
+        self.net.run(n_samples * self.period * self.b.second, namespace={})
 
     def counts(self):
         """(samples simulated so far, N) spike counts of every layer."""

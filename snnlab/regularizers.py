@@ -1,0 +1,74 @@
+"""Regularizers (Lee et al. 2016, section 2.3): exponential weight decay (Eqs. 14-15) and
+threshold regularization (section 2.3.2), plus L2 and max-norm for comparison."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def exponential_penalty(weights, lam, beta=10.0):
+    """Eq. 14: L_w(i) = 0.5 lambda exp(beta (sum_j w_ij^2 - 1)), one value per neuron (row)."""
+    return 0.5 * lam * np.exp(beta * ((weights ** 2).sum(axis=1) - 1.0))
+
+
+def exponential_gradient(weights, lam, beta=10.0):
+    """Eq. 15: dL_w/dw_ij = beta lambda w_ij exp(beta (sum_j w_ij^2 - 1))."""
+    return beta * lam * weights * np.exp(beta * ((weights ** 2).sum(axis=1, keepdims=True) - 1.0))
+
+
+def l2_gradient(weights, lam):
+    """Plain L2 decay, d/dw of 0.5 lambda sum w^2 = lambda w (for comparison in notebook 06)."""
+    return lam * weights
+
+
+def max_norm(weights, c=1.0):
+    """Max-norm (Srivastava et al. 2014): rescale rows whose squared norm exceeds c (in place-free)."""
+    sq = (weights ** 2).sum(axis=1, keepdims=True)
+    return weights * np.where(sq > c, np.sqrt(c / np.maximum(sq, 1e-300)), 1.0)
+
+
+def threshold_regularization(counts, rho):
+    """Section 2.3.2, summed over a batch: the threshold change of every neuron.
+
+    Per input event, the N_w neurons that fire rise by rho N, then all N fall by rho N_w.
+    Summed over all events of all samples of the batch this is
+    dV_th,i = rho (N * count_i - total spikes), computed from the recorded spikes after the
+    forward pass (the paper applies it during the forward pass with batch size 1; here the
+    batch's summed change is applied after the batch).
+
+    Args:
+        counts: (B, N) spike counts of the layer.  rho: rate.
+    Returns:
+        (N,) threshold changes.
+    """
+    per_neuron = counts.sum(axis=0).astype(np.float64)
+    N = per_neuron.size
+    return rho * (N * per_neuron - per_neuron.sum())
+
+
+def apply_threshold_floor(weights, threshold, wanted, floor, mode="scale", max_scale=2.0):
+    """Keep thresholds >= floor; a neuron that wanted lower gets stronger weights instead.
+
+    mode "scale" (reading note, default): weights x (floor / wanted) -- the neuron then behaves
+    as if its threshold were ``wanted`` (V / V_th is unchanged by scaling both); the factor is
+    capped at ``max_scale`` per call so a wanted threshold <= 0 cannot blow the weights up.
+    mode "add" (paper: "increased by the same amount"): weights + (floor - wanted).
+
+    Args:
+        weights: (N, M), modified copy returned.  threshold: unused old values (N,).
+        wanted: (N,) thresholds after the update.  floor: (N,) or scalar lower bound.
+    Returns:
+        (weights, threshold) new arrays.
+    """
+    floor = np.broadcast_to(np.asarray(floor, dtype=np.float64), wanted.shape)
+    below = wanted < floor
+    if not below.any():
+        return weights, wanted
+    weights = weights.copy()
+    if mode == "scale":
+        factor = np.minimum(floor[below] / np.maximum(wanted[below], floor[below] / max_scale), max_scale)
+        weights[below] *= factor[:, None]
+    elif mode == "add":
+        weights[below] += (floor[below] - wanted[below])[:, None]
+    else:
+        raise ValueError(f"mode must be 'scale' or 'add', got {mode!r}")
+    return weights, np.where(below, floor, wanted)

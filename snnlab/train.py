@@ -1,0 +1,377 @@
+"""The trainer shared by the CLI and the notebooks: PI-MNIST with the Lee et al. rule.
+
+One training step (ALGORITHM.md section 6):
+  images -> fixed pixel permutation -> Poisson events (5 keps, 50 ms) -> forward (batched)
+  -> output error (Eq. 16) -> backprop (Eqs. 9, 12) -> gradients (Eq. 13)
+  + exponential weight regularization (Eq. 15, hidden layers) -> SGD / Adam
+  -> threshold regularization (section 2.3.2, summed over the batch) with the 1/5 floor.
+
+Everything random is drawn from generators seeded by (seed, epoch, batch index), so a run
+resumed from a checkpoint continues bit-for-bit.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import pickle
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .events import EventBatch, poisson_encode
+from .learning import network_gradients
+from .network import Network, init_dense, predict_from_output
+from .optim import make_optimizer
+from .regularizers import apply_threshold_floor, exponential_gradient, threshold_regularization
+
+
+class TrainingDiverged(RuntimeError):
+    """Firing exploded or a NaN appeared; the message says where and what to try."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (units: seconds, events/s)."""
+    hidden: tuple = (800,)            # hidden layer sizes
+    kappa_hidden: tuple = (-0.4,)     # WTA strength per hidden layer (0 = none)
+    kappa_out: float = -1.0           # WTA strength of the output layer
+    alpha: tuple = (3.0, 3.0)         # threshold scale per layer (hidden..., output), Eq. 10
+    tau_mp: float = 0.020             # s, Eqs. 1, 4
+    T_ref: float = 0.001              # s, Eq. 2
+    sigma: float = 0.5                # Eq. 6
+    optimizer: str = "sgd"            # "sgd" or "adam"
+    eta_w: float = 0.004              # Eq. 13, per sample (SGD steps use batch_size * eta_w)
+    eta_th_ratio: float = 0.1         # eta_th = ratio * eta_w (0.1 SGD, 1.0 Adam)
+    lam: float = 0.002                # Eq. 14 lambda
+    beta: float = 10.0                # Eq. 14 beta
+    rho: float = 0.00004              # threshold regularization rate, section 2.3.2
+    floor_fraction: float = 0.2       # threshold floor = fraction of the initial threshold
+    floor_mode: str = "scale"         # "scale" (note) or "add" (paper)
+    decay: float = math.exp(-1 / 35)  # eta and rho multiplied by this every epoch
+    batch_size: int = 32
+    epochs: int = 1
+    rate: float = 5000.0              # input events/s summed over pixels
+    train_duration: float = 0.05      # s per training presentation
+    first_epoch_duration: float | None = None   # s in epoch 1 (0.2 for 2-hidden-layer nets)
+    eval_duration: float = 0.2        # s per test presentation after every epoch
+    final_eval_duration: float = 1.0  # s per test presentation at the end (paper: 1 s)
+    train_samples: int | None = None  # None = all 60,000
+    test_samples: int | None = None   # None = all 10,000
+    readout: str = "end"              # trace readout: "end" or "integral"
+    silent_output_error: bool = True  # silent output neurons receive error
+    init_variant: str = "paper"       # "paper" or "note" (ALGORITHM.md section 7)
+    seed: int = 0
+    checkpoint_every: float = 120.0   # s of wall time between mid-epoch checkpoints
+    max_rate_per_neuron: float = 1000.0   # spikes/s per neuron that count as an explosion
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+
+PRESETS = {
+    # a few minutes: 784-800-10, one epoch, evaluated on all 10k test digits with 200 ms
+    "quick": TrainConfig(epochs=1, final_eval_duration=0.2),
+    # paper Table 2 configurations (section 3.1 and Table 1 constants)
+    "pi-mnist-800": TrainConfig(epochs=200),
+    "pi-mnist-500-500": TrainConfig(hidden=(500, 500), kappa_hidden=(-0.4, 0.0), alpha=(3.0, 3.0, 3.0),
+                                    first_epoch_duration=0.2, epochs=200),
+    "pi-mnist-300-300-adam": TrainConfig(hidden=(300, 300), kappa_hidden=(-0.4, 0.0), alpha=(3.0, 3.0, 3.0),
+                                         optimizer="adam", eta_w=0.001, eta_th_ratio=1.0,
+                                         first_epoch_duration=0.2, epochs=200),
+    # for tests: seconds
+    "tiny": TrainConfig(hidden=(40,), train_samples=256, test_samples=200, batch_size=32, epochs=2,
+                        eval_duration=0.05, final_eval_duration=0.05),
+}
+
+
+def build_network(cfg: TrainConfig, rng) -> Network:
+    """Layers initialized by Eq. 10 with the config's alpha and kappa."""
+    sizes = [784, *cfg.hidden, 10]
+    kappas = [*cfg.kappa_hidden, cfg.kappa_out]
+    if len(kappas) != len(sizes) - 1 or len(cfg.alpha) != len(sizes) - 1:
+        raise ValueError(f"need one kappa and one alpha per layer ({len(sizes) - 1}); got "
+                         f"kappa_hidden={cfg.kappa_hidden}, alpha={cfg.alpha}")
+    layers = [init_dense(m, n, alpha=a, rng=rng, kappa=k, tau_mp=cfg.tau_mp, T_ref=cfg.T_ref,
+                         variant=cfg.init_variant)
+              for m, n, a, k in zip(sizes[:-1], sizes[1:], cfg.alpha, kappas)]
+    return Network(layers)
+
+
+def encode_batch(images, permutation, duration, rate, rng) -> EventBatch:
+    """Poisson events for a batch of images after the fixed PI pixel permutation."""
+    flat = images.reshape(len(images), -1)[:, permutation].astype(np.float64)
+    return EventBatch.from_list([poisson_encode(img, rate, duration, rng) for img in flat], duration=duration)
+
+
+def _rng(cfg, *keys) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([cfg.seed, *keys]))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, flush to disk, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class Trainer:
+    """Trains a network on PI-MNIST; used by ``snnlab train`` and notebook 07.
+
+    Args:
+        cfg: a TrainConfig (or the name of a preset).
+        out_dir: where ``metrics.jsonl`` and ``checkpoint.pkl`` go (None: nothing written).
+        callbacks: objects with optional ``on_batch_end(trainer, info)`` and
+            ``on_epoch_end(trainer, metrics)`` methods (live plots).
+        progress: show tqdm progress bars.
+    """
+
+    def __init__(self, cfg: TrainConfig | str = "quick", out_dir=None, callbacks=(), progress=True):
+        self.cfg = PRESETS[cfg] if isinstance(cfg, str) else cfg
+        self.out_dir = Path(out_dir) if out_dir else None
+        self.callbacks = list(callbacks)
+        self.progress = progress
+        from .data import load_mnist
+        self.train_images, self.train_labels = load_mnist("train")
+        self.test_images, self.test_labels = load_mnist("test")
+        if self.cfg.train_samples:
+            self.train_images = self.train_images[:self.cfg.train_samples]
+            self.train_labels = self.train_labels[:self.cfg.train_samples]
+        if self.cfg.test_samples:
+            self.test_images = self.test_images[:self.cfg.test_samples]
+            self.test_labels = self.test_labels[:self.cfg.test_samples]
+        self.permutation = _rng(self.cfg, 999).permutation(784)
+        self.net = build_network(self.cfg, _rng(self.cfg, 1000))
+        self.floors = [self.cfg.floor_fraction * layer.threshold.copy() for layer in self.net.layers]
+        # eta is per sample (the paper trains with batch size 1).  SGD on the batch-mean gradient
+        # with B * eta makes one step equal the sum of the B per-sample updates; Adam normalizes
+        # its steps, so it takes eta as is.
+        self._lr_scale = self.cfg.batch_size if self.cfg.optimizer == "sgd" else 1.0
+        params, lrs = self._params()
+        self.optimizer = make_optimizer(self.cfg.optimizer, lrs)
+        self.rho = self.cfg.rho
+        self.epoch = 0          # completed epochs
+        self.batch_index = 0    # next batch within the current epoch
+        self.history: list[dict] = []
+        self._epoch_stats = self._new_epoch_stats()
+
+    # -------------------------------------------------------------- parameters
+    def _params(self):
+        params, lrs = [], []
+        for layer in self.net.layers:
+            params += [layer.weights, layer.threshold]
+            lrs += [self.cfg.eta_w * self._lr_scale, self.cfg.eta_w * self.cfg.eta_th_ratio * self._lr_scale]
+        return params, lrs
+
+    def _new_epoch_stats(self):
+        return {"correct": 0, "seen": 0, "loss": 0.0, "silent": 0, "time": 0.0,
+                "spikes": [np.zeros(layer.n_out) for layer in self.net.layers]}
+
+    # -------------------------------------------------------------- one step
+    def train_batch(self, images, labels, duration, rng) -> dict:
+        """Forward, backward and update on one mini-batch; returns batch statistics."""
+        cfg = self.cfg
+        batch = encode_batch(images, self.permutation, duration, cfg.rate, rng)
+        outputs = self.net.forward(batch)
+        self._guard(outputs, duration)
+        grads, stats = network_gradients(self.net.layers, outputs, labels, cfg.sigma, cfg.readout,
+                                         cfg.silent_output_error)
+        n_layers = len(self.net.layers)
+        flat_grads = []
+        for l, (layer, (g_w, g_th)) in enumerate(zip(self.net.layers, grads)):
+            if l < n_layers - 1 and cfg.lam > 0:        # Eq. 15, hidden layers only
+                g_w = g_w + exponential_gradient(layer.weights, cfg.lam, cfg.beta)
+            flat_grads += [g_w, g_th]
+        params, _ = self._params()
+        self.optimizer.step(params, flat_grads)
+        for l, (layer, out) in enumerate(zip(self.net.layers, outputs)):
+            if self.rho > 0:                             # section 2.3.2, after the batch
+                wanted = layer.threshold + threshold_regularization(out.counts, self.rho)
+            else:
+                wanted = layer.threshold.copy()
+            w, th = apply_threshold_floor(layer.weights, layer.threshold, wanted, self.floors[l], cfg.floor_mode)
+            layer.weights[...] = w
+            layer.threshold[...] = th
+        self._check_finite()
+        pred, silent = predict_from_output(outputs[-1], self.net.layers[-1].threshold)
+        s = self._epoch_stats
+        s["correct"] += int((pred == labels).sum())
+        s["seen"] += len(labels)
+        s["loss"] += float(stats["loss"].sum())
+        s["silent"] += int(silent.sum())
+        for acc, out in zip(s["spikes"], outputs):
+            acc += out.counts.sum(axis=0)
+        return {"accuracy": float((pred == labels).mean()), "loss": float(stats["loss"].mean()),
+                "spikes_per_sample": [float(o.counts.sum() / len(labels)) for o in outputs]}
+
+    def _guard(self, outputs, duration):
+        for l, out in enumerate(outputs):
+            rate = out.counts.sum() / (out.counts.size * duration)
+            if not np.isfinite(rate) or rate > self.cfg.max_rate_per_neuron:
+                raise TrainingDiverged(
+                    f"firing exploded in layer {l + 1} (of {len(outputs)}) during epoch {self.epoch + 1}: "
+                    f"{rate:.0f} spikes/s per neuron (limit {self.cfg.max_rate_per_neuron:.0f}). "
+                    "Try a smaller eta_w, a larger alpha (higher thresholds), a smaller rho, or a "
+                    "larger floor_fraction.")
+
+    def _check_finite(self):
+        for l, layer in enumerate(self.net.layers):
+            for name, arr in (("weights", layer.weights), ("thresholds", layer.threshold)):
+                if not np.all(np.isfinite(arr)):
+                    raise TrainingDiverged(
+                        f"NaN/inf in the {name} of layer {l + 1} during epoch {self.epoch + 1}. "
+                        "Try a smaller eta_w or lambda (the exponential regularizer overflows when "
+                        "sum w^2 grows far above 1), or resume from the last checkpoint.")
+
+    # -------------------------------------------------------------- epochs
+    def epoch_order(self, epoch):
+        return _rng(self.cfg, epoch, 0).permutation(len(self.train_labels))
+
+    def train_epoch(self):
+        """Train (the rest of) one epoch; returns the epoch's metrics dict."""
+        cfg = self.cfg
+        e = self.epoch
+        duration = cfg.first_epoch_duration if (e == 0 and cfg.first_epoch_duration) else cfg.train_duration
+        order = self.epoch_order(e)
+        n_batches = math.ceil(len(order) / cfg.batch_size)
+        bar = _tqdm(total=n_batches, initial=self.batch_index, desc=f"epoch {e + 1}", disable=not self.progress)
+        last_ckpt = time.perf_counter()
+        while self.batch_index < n_batches:
+            t0 = time.perf_counter()
+            idx = order[self.batch_index * cfg.batch_size:(self.batch_index + 1) * cfg.batch_size]
+            info = self.train_batch(self.train_images[idx], self.train_labels[idx], duration,
+                                    _rng(cfg, e, self.batch_index + 1))
+            self.batch_index += 1
+            self._epoch_stats["time"] += time.perf_counter() - t0
+            bar.update(1)
+            bar.set_postfix(acc=f"{self._epoch_stats['correct'] / self._epoch_stats['seen']:.3f}")
+            info.update(epoch=e + 1, batch=self.batch_index, n_batches=n_batches)
+            for cb in self.callbacks:
+                if hasattr(cb, "on_batch_end"):
+                    cb.on_batch_end(self, info)
+            if self.out_dir and time.perf_counter() - last_ckpt > cfg.checkpoint_every:
+                self.save_checkpoint()
+                last_ckpt = time.perf_counter()
+        bar.close()
+        s = self._epoch_stats
+        test = self.evaluate(duration=cfg.eval_duration)
+        n_seen = max(s["seen"], 1)
+        metrics = {
+            "epoch": e + 1, "train_accuracy": s["correct"] / n_seen, "train_loss": s["loss"] / n_seen,
+            "test_accuracy": test["accuracy"], "test_duration_s": cfg.eval_duration,
+            "test_silent_fraction": test["silent_fraction"],
+            "train_time_s": s["time"], "samples_per_s": s["seen"] / max(s["time"], 1e-9),
+            "spikes_per_neuron_per_sample": [float(x.mean() / n_seen) for x in s["spikes"]],
+            "dead_fraction": [float((x == 0).mean()) for x in s["spikes"]],
+            "eta_w": self.optimizer.lrs[0], "rho": self.rho,
+            "mean_threshold": [float(layer.threshold.mean()) for layer in self.net.layers],
+        }
+        self.epoch += 1
+        self.batch_index = 0
+        self.optimizer.decay(cfg.decay)
+        self.rho *= cfg.decay
+        self._epoch_stats = self._new_epoch_stats()
+        self.history.append(metrics)
+        if self.out_dir:
+            self._log(metrics)
+            self.save_checkpoint()
+        for cb in self.callbacks:
+            if hasattr(cb, "on_epoch_end"):
+                cb.on_epoch_end(self, metrics)
+        return metrics
+
+    def fit(self, epochs=None):
+        """Train until ``epochs`` epochs are complete (default: the config's); returns history."""
+        epochs = self.cfg.epochs if epochs is None else epochs
+        while self.epoch < epochs:
+            self.train_epoch()
+        return self.history
+
+    # -------------------------------------------------------------- evaluation
+    def evaluate(self, duration=None, n=None, batch_size=64, seed=12345) -> dict:
+        """Accuracy on the test set (first ``n`` samples) with ``duration``-second presentations."""
+        duration = self.cfg.final_eval_duration if duration is None else duration
+        images, labels = self.test_images[:n], self.test_labels[:n]
+        correct = silent_total = 0
+        rng = np.random.default_rng(seed)
+        bar = _tqdm(total=len(labels), desc=f"test {duration * 1000:.0f} ms", disable=not self.progress, leave=False)
+        for i in range(0, len(labels), batch_size):
+            batch = encode_batch(images[i:i + batch_size], self.permutation, duration, self.cfg.rate, rng)
+            pred, silent = self.net.predict(batch)
+            correct += int((pred == labels[i:i + batch_size]).sum())
+            silent_total += int(silent.sum())
+            bar.update(len(pred))
+        bar.close()
+        return {"accuracy": correct / len(labels), "silent_fraction": silent_total / len(labels),
+                "n": len(labels), "duration_s": duration}
+
+    # -------------------------------------------------------------- checkpoints
+    def state(self) -> dict:
+        return {"config": dataclasses.asdict(self.cfg), "epoch": self.epoch, "batch_index": self.batch_index,
+                "weights": [layer.weights.copy() for layer in self.net.layers],
+                "thresholds": [layer.threshold.copy() for layer in self.net.layers],
+                "optimizer": self.optimizer.state_dict(), "rho": self.rho,
+                "history": self.history, "epoch_stats": self._epoch_stats}
+
+    def save_checkpoint(self, path=None):
+        """Write ``checkpoint.pkl`` atomically (a crash mid-write leaves the old one intact)."""
+        path = Path(path) if path else self.out_dir / "checkpoint.pkl"
+        atomic_write_bytes(path, pickle.dumps(self.state(), protocol=pickle.HIGHEST_PROTOCOL))
+        return path
+
+    def load_checkpoint(self, path=None):
+        path = Path(path) if path else self.out_dir / "checkpoint.pkl"
+        state = load_checkpoint_file(path)
+        for layer, w, th in zip(self.net.layers, state["weights"], state["thresholds"]):
+            layer.weights[...] = w
+            layer.threshold[...] = th
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.rho = state["rho"]
+        self.epoch, self.batch_index = state["epoch"], state["batch_index"]
+        self.history = list(state["history"])
+        self._epoch_stats = state["epoch_stats"]
+        return self
+
+    def _log(self, metrics):
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.out_dir / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(metrics) + "\n")
+
+
+def load_checkpoint_file(path) -> dict:
+    """Read a checkpoint; a clear error if it is missing or damaged."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}: train first (snnlab train --out {path.parent})")
+    try:
+        with open(path, "rb") as f:
+            state = pickle.load(f)
+    except Exception as exc:  # noqa: BLE001 - report any unpickling problem the same way
+        raise ValueError(f"checkpoint {path} is damaged or not an snnlab checkpoint ({exc}); "
+                         "delete it and restart, or use an older copy") from exc
+    if not isinstance(state, dict) or "weights" not in state:
+        raise ValueError(f"{path} is not an snnlab checkpoint (no weights inside)")
+    return state
+
+
+def trainer_from_checkpoint(path, out_dir=None, progress=True) -> Trainer:
+    """A Trainer with the config and state stored in a checkpoint."""
+    state = load_checkpoint_file(path)
+    cfg_dict = dict(state["config"])
+    for key in ("hidden", "kappa_hidden", "alpha"):
+        cfg_dict[key] = tuple(cfg_dict[key])
+    trainer = Trainer(TrainConfig(**cfg_dict), out_dir=out_dir, progress=progress)
+    return trainer.load_checkpoint(path)
+
+
+def _tqdm(**kwargs):
+    from tqdm.auto import tqdm
+    return tqdm(**kwargs)

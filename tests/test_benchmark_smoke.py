@@ -1,0 +1,40 @@
+"""Smoke test of benchmarks/bench_forward.py: it runs and prints its table (no speed checks)."""
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_forward.py"
+DATA = Path(os.environ.get("SNNLAB_DATA", "/work/shared/data")) / "mnist" / "t10k-images-idx3-ubyte.gz"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("bench_forward", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.skipif(not DATA.exists(), reason=f"MNIST test images not found at {DATA}")
+def test_bench_forward_quick(capsys):
+    bench = _load()
+    assert bench.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "samples/s" in out and "syn-ops/s" in out
+    assert out.count("snnlab numpy") == 2                      # batch sizes 1 and 8
+    assert "machine:" in out and "numpy" in out
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("SUMMARY numpy B=8:")
+    try:
+        import brian2  # noqa: F401
+    except ImportError:
+        return
+    assert "brian2 numpy" in out and "ROUNDED" in out and "ratio" in last
+
+
+def test_quick_arguments():
+    a = _load().parse_args(["--quick"])
+    assert a.batches == [1, 8] and a.brian_targets == ["numpy"] and a.repeat == 1
+    a = _load().parse_args(["--batches", "1,16,64", "--brian-targets", ""])
+    assert a.batches == [1, 16, 64] and a.brian_targets == []
