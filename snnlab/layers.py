@@ -120,7 +120,8 @@ def forward_events(rows, threshold, batch: EventBatch, tau_mp, T_ref, kappa) -> 
         t_prev = t
         drive = rows[batch.ch[:, k]]                                      # w_ik of this event
         if T_ref > 0 and np.any(t - last_refractory < T_ref):            # Eq. 2, dynamic weight
-            drive *= np.minimum(((t[:, None] - t_out) / T_ref) ** 2, 1.0)
+            recovered = (t[:, None] - t_out) / T_ref
+            drive *= np.minimum(recovered * recovered, 1.0)
         membrane += drive                                                 # Eq. 1, integrate
         np.greater_equal(membrane, threshold, out=fired)                  # Eq. 3, fire
         if k >= min_len:
@@ -180,8 +181,9 @@ def traces(times_b, times_t, channel, duration, size, tau_mp, readout="end") -> 
         duration: (B,) readout time T of each sample (end of the presentation window).
         size: number of channels.
         readout: "end" reads the trace at T (the literal reading of Eq. 4);
-            "integral" takes the time-integral over the window divided by tau_mp,
-            (1 - exp((t_p - T) / tau_mp)), which weighs early and late spikes alike.
+            "integral" takes its time-average over the window [0, T]:
+            (tau_mp / T) (1 - exp((t_p - T) / tau_mp)) per spike, which weighs early and late
+            spikes alike and, like "end", does not grow with the window length.
     Returns:
         (B, size) traces.
     """
@@ -190,7 +192,7 @@ def traces(times_b, times_t, channel, duration, size, tau_mp, readout="end") -> 
     if readout == "end":
         value = np.exp(lag)
     elif readout == "integral":
-        value = -np.expm1(lag)
+        value = -np.expm1(lag) * tau_mp / duration[times_b]
     else:
         raise ValueError(f"readout must be 'end' or 'integral', got {readout!r}")
     flat = np.bincount(times_b * size + channel, weights=value, minlength=B * size)

@@ -35,7 +35,8 @@ def dynamic_weight(t: float, t_out: float, T_ref: float) -> float:
     """
     if T_ref == 0:
         return 1.0
-    return min(1.0, ((t - t_out) / T_ref) ** 2)
+    recovered = (t - t_out) / T_ref
+    return min(1.0, recovered * recovered)
 
 
 @dataclass

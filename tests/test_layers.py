@@ -30,7 +30,7 @@ def assert_same_as_reference(samples, W, th, tau=0.02, T_ref=0.001, kappa=0.0):
     return out
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**31 - 1), n_neurons=st.integers(1, 7), n_inputs=st.integers(1, 6),
        kappa=st.sampled_from([0.0, -0.1, -0.4, -1.0]), T_ref=st.sampled_from([0.0, 0.0005, 0.002, 0.01]),
        time_grid=st.sampled_from([0.0, 1e-4, 1e-3]))
@@ -88,7 +88,7 @@ def test_traces_follow_eq4():
     a = output_traces(out, tau)                   # neuron 0 fired at 0.001 and 0.010
     np.testing.assert_allclose(a[0], [x[0, 0], 0.0], rtol=1e-13)
     xi = input_traces(out, 2, tau, readout="integral")
-    np.testing.assert_allclose(xi[0, 1], 1 - math.exp((0.004 - 0.05) / tau), rtol=1e-13)
+    np.testing.assert_allclose(xi[0, 1], (1 - math.exp((0.004 - 0.05) / tau)) * tau / 0.05, rtol=1e-13)
     with pytest.raises(ValueError, match="readout"):
         input_traces(out, 2, tau, readout="middle")
 
