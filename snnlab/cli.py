@@ -1,0 +1,134 @@
+"""Command line: ``snnlab train`` and ``snnlab evaluate``.
+
+    snnlab train --preset quick                      # a few minutes on a laptop CPU
+    snnlab train --preset pi-mnist-800 --out runs/800 --resume
+    snnlab train --preset quick --set batch_size=64 --set eta_w=0.002
+    snnlab evaluate runs/800/checkpoint.pkl --duration 1.0
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import json
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from .train import PRESETS, Trainer, TrainingDiverged, trainer_from_checkpoint
+
+
+def _parse_set(items, cfg):
+    changes = {}
+    fields = {f.name for f in dataclasses.fields(cfg)}
+    for item in items or []:
+        if "=" not in item:
+            raise SystemExit(f"--set expects key=value, got {item!r}")
+        key, value = item.split("=", 1)
+        if key not in fields:
+            raise SystemExit(f"--set: unknown setting {key!r}; known: {', '.join(sorted(fields))}")
+        try:
+            changes[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            changes[key] = value
+    return cfg.replace(**changes) if changes else cfg
+
+
+def _plot(history, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    epochs = [m["epoch"] for m in history]
+    ax.plot(epochs, [100 * m["train_accuracy"] for m in history], "o-", label="train (50 ms)")
+    ax.plot(epochs, [100 * m["test_accuracy"] for m in history], "s-",
+            label=f"test ({history[-1]['test_duration_s'] * 1000:.0f} ms)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy (%)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def cmd_train(args) -> int:
+    out = Path(args.out or f"runs/{args.preset}")
+    ckpt = out / "checkpoint.pkl"
+    if args.resume and ckpt.exists():
+        trainer = trainer_from_checkpoint(ckpt, out_dir=out)
+        print(f"resuming from {ckpt}: {trainer.epoch} epoch(s) done, next batch {trainer.batch_index}")
+    else:
+        if args.preset not in PRESETS:
+            raise SystemExit(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
+        if ckpt.exists() and not args.resume:
+            raise SystemExit(f"{ckpt} exists: add --resume to continue it, or choose another --out")
+        cfg = _parse_set(args.set, PRESETS[args.preset])
+        trainer = Trainer(cfg, out_dir=out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
+    epochs = args.epochs if args.epochs is not None else trainer.cfg.epochs
+    with open(out / "command.txt", "a") as f:
+        f.write("snnlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) + "\n")
+    t0 = time.time()
+    try:
+        while trainer.epoch < epochs:
+            m = trainer.train_epoch()
+            print(f"epoch {m['epoch']}: train {100 * m['train_accuracy']:.2f}%  "
+                  f"test {100 * m['test_accuracy']:.2f}% ({m['test_duration_s'] * 1000:.0f} ms)  "
+                  f"{m['samples_per_s']:.0f} samples/s  {m['train_time_s']:.0f} s", flush=True)
+    except TrainingDiverged as exc:
+        print(f"error: training stopped: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        trainer.save_checkpoint()
+        print(f"\ninterrupted: checkpoint saved to {ckpt}; continue with --resume", file=sys.stderr)
+        return 130
+    if trainer.history:
+        _plot(trainer.history, out / "accuracy.png")
+    final = trainer.evaluate(duration=trainer.cfg.final_eval_duration)
+    summary = {
+        "preset": args.preset, "epochs": trainer.epoch,
+        "test_accuracy": final["accuracy"], "test_presentation_s": final["duration_s"],
+        "test_samples": final["n"], "test_silent_fraction": final["silent_fraction"],
+        "epoch_wall_time_s": [m["train_time_s"] for m in trainer.history],
+        "train_samples_per_s": [m["samples_per_s"] for m in trainer.history],
+        "session_wall_time_s": time.time() - t0,
+        "machine": f"{platform.machine()}, {platform.python_version()}",
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"\nfinal test accuracy {100 * final['accuracy']:.2f}% on {final['n']} test digits "
+          f"({final['duration_s'] * 1000:.0f} ms presentations; {100 * final['silent_fraction']:.2f}% "
+          f"without any output spike)\nwritten: {out}/summary.json, metrics.jsonl, accuracy.png, checkpoint.pkl")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    trainer = trainer_from_checkpoint(args.checkpoint, progress=True)
+    res = trainer.evaluate(duration=args.duration, n=args.n)
+    print(json.dumps(res))
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="snnlab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a network on PI-MNIST")
+    t.add_argument("--preset", default="quick", help=f"one of: {', '.join(PRESETS)}")
+    t.add_argument("--epochs", type=int, default=None, help="train until this many epochs are done")
+    t.add_argument("--out", default=None, help="output folder (default runs/PRESET)")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pkl")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value")
+    t.set_defaults(func=cmd_train)
+    e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
+    e.add_argument("checkpoint")
+    e.add_argument("--duration", type=float, default=1.0, help="presentation per test digit (s)")
+    e.add_argument("--n", type=int, default=None, help="first N test digits (default all 10,000)")
+    e.set_defaults(func=cmd_evaluate)
+    args = p.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

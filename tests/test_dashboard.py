@@ -1,0 +1,144 @@
+"""The training dashboard and controls of notebook 07, headless."""
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from snnlab import dashboard as D  # noqa: E402
+from snnlab.train import PRESETS, Trainer, TrainConfig, encode_batch  # noqa: E402
+
+
+def _xy(artist):
+    return np.array(artist.get_xydata(), dtype=float).copy()
+
+
+@pytest.fixture(scope="module")
+def trainer_and_dash(data_root):
+    dash = D.TrainingDashboard(every=1, n_tiles=25)
+    cfg = PRESETS["tiny"].replace(train_samples=64, test_samples=64, batch_size=16)
+    trainer = Trainer(cfg, callbacks=[dash], progress=False)
+    return trainer, dash
+
+
+def test_dashboard_updates_its_artists(trainer_and_dash):
+    trainer, dash = trainer_and_dash
+    fig = dash.fig
+    dash.update(trainer)                       # untrained: tiles and bars, no curves yet
+    tiles0 = np.array(dash.artists["tiles"].get_array(), dtype=float).copy()
+    assert _xy(dash.artists["loss"]).size == 0
+    w0 = trainer.net.layers[0].weights.copy()
+    metrics = trainer.train_epoch()            # 4 batches of 16
+    assert dash.fig is fig, "the same figure must be redrawn"
+    assert dash.n_draws >= 1 + 4 + 1           # every=1: each batch, + epoch end
+    assert _xy(dash.artists["loss"]).shape == (4, 2)
+    assert _xy(dash.artists["acc_raw"]).shape == (4, 2)
+    np.testing.assert_array_equal(_xy(dash.artists["loss"])[:, 0], [16, 32, 48, 64])
+    np.testing.assert_allclose(_xy(dash.artists["test_acc"]), [[64, 100 * metrics["test_accuracy"]]])
+    for l in range(2):
+        assert _xy(dash.artists[f"rate_{l}"]).shape == (4, 2)
+        assert _xy(dash.artists[f"dead_{l}"]).shape == (4, 2)
+        assert _xy(dash.artists[f"silent_batch_{l}"]).shape == (4, 2)
+        np.testing.assert_allclose(_xy(dash.artists[f"dead_epoch_{l}"])[0, 1], metrics["dead_fraction"][l])
+    # the first raw rate point is the batch's spikes per neuron per sample
+    assert np.all(_xy(dash.artists["rate_0"])[:, 1] > 0)
+    tiles1 = np.array(dash.artists["tiles"].get_array(), dtype=float)
+    assert not np.array_equal(trainer.net.layers[0].weights, w0)
+    assert not np.allclose(tiles0, tiles1, equal_nan=True), "tiles must follow the weights"
+    assert len(dash.artists["bars"].get_segments()) == 25
+    assert dash.png[:4] == b"\x89PNG" and "epoch 1 done" in dash.text
+
+
+def test_dashboard_redraws_every_k_batches(data_root):
+    dash = D.TrainingDashboard(every=3)
+    cfg = PRESETS["tiny"].replace(train_samples=96, test_samples=32, batch_size=16)   # 6 batches
+    Trainer(cfg, callbacks=[dash], progress=False).train_epoch()
+    assert dash.n_draws == 6 // 3 + 1          # batches 3 and 6, and the epoch end
+    assert len(dash.h["loss"]) == 6            # but every batch is recorded
+
+
+def test_config_from_controls_maps_values_and_units():
+    values = {"kappa": -0.6, "tau_mp_ms": 30.0, "T_ref_ms": 2.0, "alpha": 5.0, "eta_w": 0.002,
+              "hidden": 200, "train_samples": 1000}
+    cfg = D.config_from_controls(values)
+    assert isinstance(cfg, TrainConfig)
+    assert cfg.hidden == (200,) and cfg.kappa_hidden == (-0.6,)
+    assert cfg.tau_mp == pytest.approx(0.030) and cfg.T_ref == pytest.approx(0.002)   # ms -> s
+    assert cfg.alpha == (5.0, PRESETS["quick"].alpha[-1])
+    assert cfg.eta_w == 0.002 and cfg.train_samples == 1000
+    assert cfg.kappa_out == PRESETS["quick"].kappa_out
+    base = PRESETS["tiny"]
+    assert D.config_from_controls({"tau_mp_ms": 200}, base=base).replace(tau_mp=base.tau_mp) == base
+    with pytest.raises(ValueError, match="unknown"):
+        D.config_from_controls({"tau_mp": 0.02})
+    with pytest.raises(ValueError, match="kappa"):
+        D.config_from_controls({"kappa": 0.5})
+
+
+def test_train_controls_defaults_are_paper_values():
+    tc = D.train_controls()
+    v = tc.values
+    assert v["kappa"] == -0.4 and v["tau_mp_ms"] == pytest.approx(20.0) and v["T_ref_ms"] == pytest.approx(1.0)
+    assert all(not c.continuous_update for c in tc.controls.values())
+    for key, unit in (("tau_mp_ms", "(ms)"), ("T_ref_ms", "(ms)")):
+        assert unit in tc.controls[key].description
+    cfg = tc.update(tau_mp_ms=50.0, hidden=30).config()
+    assert cfg.tau_mp == pytest.approx(0.050) and cfg.hidden == (30,)
+    with pytest.raises(ValueError):
+        tc.update(nope=1)
+
+
+def test_tiles_unpermute_a_digit(data_root):
+    from snnlab.data import load_mnist
+    images, labels = load_mnist("test")
+    img = images[0].astype(float)
+    perm = np.random.default_rng(3).permutation(784)
+    # a weight vector equal to the permuted image, as encode_batch permutes the pixels
+    w = img.reshape(-1)[perm]
+    np.testing.assert_array_equal(D.unpermute(w, perm).reshape(28, 28), img)
+    mosaic, origins = D.tile_mosaic(np.stack([w, 2 * w]), perm)
+    x, y = origins[1].astype(int)
+    np.testing.assert_array_equal(mosaic[0:28, 0:28], img)
+    np.testing.assert_array_equal(mosaic[y:y + 28, x:x + 28], 2 * img)
+
+
+def test_unpermute_direction_matches_encode_batch():
+    perm = np.random.default_rng(4).permutation(784)
+    img = np.zeros((1, 28, 28))
+    img[0, 5, 17] = 1.0                           # one lit pixel
+    ev = encode_batch(img, perm, 0.05, 5000.0, np.random.default_rng(0)).to_list()[0]
+    channels = np.unique(ev["ch"])
+    assert channels.size == 1                     # all events on the channel that carries it
+    w = np.zeros(784)
+    w[channels[0]] = 1.0                          # a neuron listening to that channel only
+    tile = D.unpermute(w, perm).reshape(28, 28)
+    assert tile[5, 17] == 1.0 and tile.sum() == 1.0
+
+
+def test_dead_fraction_and_results_readers(tmp_path):
+    assert D.dead_fraction(np.array([[0, 1, 0], [0, 2, 0]])) == pytest.approx(2 / 3)
+    run = tmp_path / "quick"
+    run.mkdir()
+    (run / "metrics.jsonl").write_text(json.dumps({"epoch": 1, "train_accuracy": 0.5, "test_accuracy": 0.6}) + "\n")
+    (tmp_path / "empty").mkdir()
+    runs = D.load_runs(tmp_path)
+    assert list(runs) == ["quick"] and runs["quick"]["summary"] is None
+    assert runs["quick"]["metrics"][0]["test_accuracy"] == 0.6
+    sweep = tmp_path / "kappa_sweep"
+    sweep.mkdir()
+    (sweep / "N100_kappa-0.40.json").write_text(json.dumps({"kappa": -0.4, "hidden": 100, "test_accuracy": 0.9}))
+    assert D.load_kappa_sweep(tmp_path)[0]["kappa"] == -0.4
+    assert D.load_runs(tmp_path / "missing") == {}
+
+
+def test_nb07_checks_pass_the_reference_and_diagnose_each_mistake():
+    from snnlab.exercises import nb07
+    for chk in (nb07.check_output_error, nb07.check_dead_fraction, nb07.check_unpermute):
+        assert chk(chk.reference, quiet=True)
+        for m in chk.mistakes:
+            r = chk(m.model, quiet=True)
+            assert not r and m.message in r.message, f"{chk.name}: mistake not diagnosed: {m.message}"
+    r = nb07.check_output_error(lambda c, y: (np.asarray(c, float) / max(np.max(c), 1) - np.eye(10)[y]), quiet=True)
+    assert "sqrt(N_nze)" in r.message
