@@ -26,7 +26,7 @@ from .events import EventBatch, poisson_encode
 from .learning import network_gradients
 from .network import Network, init_dense, predict_from_output
 from .optim import make_optimizer
-from .regularizers import apply_threshold_floor, exponential_gradient, threshold_regularization
+from .regularizers import apply_threshold_floor, exponential_gradient, exponential_shrink, threshold_regularization
 
 
 class TrainingDiverged(RuntimeError):
@@ -48,7 +48,8 @@ class TrainConfig:
     eta_th_ratio: float = 0.1         # eta_th = ratio * eta_w (0.1 SGD, 1.0 Adam)
     lam: float = 0.002                # Eq. 14 lambda
     beta: float = 10.0                # Eq. 14 beta
-    rho: float = 0.00004              # threshold regularization rate, section 2.3.2
+    rho: float = 0.000005             # threshold regularization rate, section 2.3.2 (the paper's
+                                      # 4e-5..2e-4 collapses batched training: results/README.md)
     floor_fraction: float = 0.2       # threshold floor = fraction of the initial threshold
     floor_mode: str = "scale"         # "scale" (note) or "add" (paper)
     decay: float = math.exp(-1 / 35)  # eta and rho multiplied by this every epoch
@@ -186,12 +187,17 @@ class Trainer:
                                          cfg.silent_output_error)
         n_layers = len(self.net.layers)
         flat_grads = []
+        hidden = range(n_layers - 1) if cfg.lam > 0 else range(0)   # Eqs. 14-15: hidden layers only
         for l, (layer, (g_w, g_th)) in enumerate(zip(self.net.layers, grads)):
-            if l < n_layers - 1 and cfg.lam > 0:        # Eq. 15, hidden layers only
+            if l in hidden and cfg.optimizer == "adam":
                 g_w = g_w + exponential_gradient(layer.weights, cfg.lam, cfg.beta)
             flat_grads += [g_w, g_th]
         params, _ = self._params()
         self.optimizer.step(params, flat_grads)
+        if cfg.optimizer == "sgd":                       # the same term as a stable implicit step
+            for l in hidden:
+                layer = self.net.layers[l]
+                layer.weights[...] = exponential_shrink(layer.weights, self.optimizer.lrs[2 * l], cfg.lam, cfg.beta)
         for l, (layer, out) in enumerate(zip(self.net.layers, outputs)):
             if self.rho > 0:                             # section 2.3.2, after the batch
                 wanted = layer.threshold + threshold_regularization(out.counts, self.rho)
@@ -373,5 +379,7 @@ def trainer_from_checkpoint(path, out_dir=None, progress=True) -> Trainer:
 
 
 def _tqdm(**kwargs):
+    import sys
     from tqdm.auto import tqdm
+    kwargs.setdefault("mininterval", 0.5 if sys.stderr.isatty() else 30.0)   # keep log files small
     return tqdm(**kwargs)

@@ -160,8 +160,9 @@ Eq. 4 defines the traces as functions of time, but the backward pass needs *one*
 The literal reading is: at the end of the presentation window, $t = T$ (`readout="end"`). That
 weighs a spike at the very end by 1 and a spike 50 ms earlier by $e^{-2.5} \approx 0.08$: the
 gradient mostly sees the last few tens of ms. The alternative (`readout="integral"`) averages the
-trace over the window, $\frac{1}{\tau_{mp}}\int_0^T x(t)\,dt = \sum_p \big(1 - e^{(t_p - T)/\tau_{mp}}\big)$,
-which weighs early and late spikes alike (except the last few ms). The paper does not say which;
+trace over the window, $\frac{1}{T}\int_0^T x(t)\,dt = \frac{\tau_{mp}}{T}\sum_p \big(1 - e^{(t_p - T)/\tau_{mp}}\big)$,
+which weighs early and late spikes alike (except the last few ms) and, like "end", does not grow
+with the window length. The paper does not say which;
 `snnlab` implements both (`traces(..., readout=...)`, `TrainConfig.readout`, default `"end"`, the
 literal reading). Which one trains better is an experiment (`snnlab train` with
 `TrainConfig(readout="integral")`); we do not quote a number here that no script has produced.
@@ -172,10 +173,10 @@ trace.
 x_end = input_traces(out, M, tau, readout="end")[0]
 x_int = input_traces(out, M, tau, readout="integral")[0]
 tf = np.linspace(0, T, 20001)
-numeric = [np.trapezoid(trace_curve(tf, ev["t"][ev["ch"] == k], tau), tf) / tau for k in range(M)]
-print(f"{'k':>2} {'spikes':>6} {'end':>8} {'integral':>9} {'numerical ∫x dt/τ':>18}")
+numeric = [np.trapezoid(trace_curve(tf, ev["t"][ev["ch"] == k], tau), tf) / T for k in range(M)]
+print(f"{'k':>2} {'spikes':>6} {'end':>8} {'integral':>9} {'numerical ∫x dt / T':>20}")
 for k in range(M):
-    print(f"{k:>2} {np.sum(ev['ch'] == k):>6} {x_end[k]:>8.4f} {x_int[k]:>9.4f} {numeric[k]:>18.4f}")
+    print(f"{k:>2} {np.sum(ev['ch'] == k):>6} {x_end[k]:>8.4f} {x_int[k]:>9.4f} {numeric[k]:>20.4f}")
 '''),
     md(r"""
 ## 2. The membrane decomposition (Eq. 5) on a live simulation — 10 min
@@ -313,9 +314,9 @@ for kappa in (0.0, -0.4, -1.0):
     a0 = a_of(Wg, xg, thg)
     inv = L.wta_matrix_inverse(n, kappa, sigma)
     i, k = 1, 2
-    fd_w = numeric_grad(lambda w: a_of(np.where(np.arange(n)[:, None] == i, w, Wg), xg, thg)[0], Wg[i:i+1].copy())
-    # d a_0 / d w_ik for all k of row i, vs Eq. 7 spread by (I - sigma K)^-1
-    eq7_w = inv[0, i] * L.da_dw(thg, xg)[i]
+    fd_w = numeric_grad(lambda w: a_of(np.where(np.arange(n)[:, None] == i, w, Wg), xg, thg)[i], Wg[i:i+1].copy())
+    # d a_i / d w_ik for all k of row i, vs Eq. 7 spread by (I - sigma K)^-1 (its diagonal entry)
+    eq7_w = inv[i, i] * L.da_dw(thg, xg)[i]
     fd_th = numeric_grad(lambda t_: a_of(Wg, xg, t_)[0], thg.copy())
     eq7_th = inv[0] * L.da_dthreshold(thg, a0, np.ones(n, bool), kappa, sigma)
     fd_x = np.stack([numeric_grad(lambda xx: a_of(Wg, xx, thg)[j], xg.copy()) for j in range(n)])
@@ -443,5 +444,442 @@ does the finite-difference check of this section automatically.
 (Eq. 5, when nothing non-linear happens); dropping the bounded residual gives a linear transfer
 function (Eq. 6) whose derivatives (Eqs. 7-9) are what backprop uses — with $\mu = |\kappa|$ in Eq. 9
 and a *plus* sign in the threshold update. Next: **05_init_and_error_normalization.ipynb**.
+"""),
+])
+
+# =====================================================================================  05
+write("05_init_and_error_normalization.ipynb", [
+    md(r"""
+# 05 · Initialization and error normalization (Eqs. 10-12)
+
+**Goal.** Understand how the paper keeps a deep spiking network trainable from the first step:
+weights and thresholds are initialized so that every neuron's squared weight norm is 1 on average
+(Eqs. 10-11), the threshold scale $\alpha$ sets how much the network fires, and the backpropagated
+errors are normalized layer by layer (Eq. 12) so that they neither explode nor vanish.
+**Assumes.** Notebook 04 (deltas, $g_i = 1/V_{th,i}$); the variance of a uniform distribution.
+
+| section | time |
+|---|---|
+| 1. Eq. 10 and Eq. 11 — two exercises; the reading note's init | 15 min |
+| 2. What α does to firing (real MNIST digits, slider) | 10 min |
+| 3. Exploding and vanishing errors; Eq. 12 — exercise | 20 min |
+
+Paper → code: Eq. 10 `snnlab.network.init_dense(n_in, n_out, alpha, rng, kappa, variant="paper"|"note")`;
+Eq. 12 `snnlab.learning.backprop_error` (the bracket $\sqrt{N/n}\,W^T\delta$) and
+`snnlab.learning.normalized_delta` (the factor $g_i/\bar g$ and, with WTA, $(I - \sigma K)^{-T}$).
+"""),
+    code(SETUP + '''
+from snnlab.network import init_dense
+from snnlab import learning as L
+from snnlab.exercises import nb05
+'''),
+    md(r"""
+## 1. Eq. 10 and Eq. 11 — 15 min
+
+A neuron with $M$ synapses starts with (**Eq. 10**)
+
+$$w_{ik} \sim U\big[-\sqrt{3/M},\; \sqrt{3/M}\big], \qquad V_{th} = \alpha\sqrt{3/M}\ \ \text{(same for all neurons of the layer)},$$
+
+with $\alpha$ between 3 and 10 (smaller for layers with fewer units). The bound is chosen so that
+(**Eq. 11**) $E\big[\sum_k w_{ik}^2\big] = 1$ for every neuron, whatever $M$. The threshold is
+$\alpha$ times the largest possible weight: only $\alpha$ and the input statistics decide how often
+the neuron fires, not the layer size.
+
+**EXERCISE.** Write `my_init_bounds(M, alpha)` returning `(a, V_th)`: the weight bound $a$
+($w \sim U[-a, a]$) and the threshold of Eq. 10.
+"""),
+    exercise('''
+def my_init_bounds(M, alpha):
+    ### BEGIN SOLUTION
+    a = np.sqrt(3.0 / M)
+    return a, alpha * a
+    ### END SOLUTION
+'''),
+    check('''
+nb05.check_init_bounds(my_init_bounds)
+'''),
+    md(r"""
+**EXERCISE.** Write `my_expected_sum_w2(M, a)`: $E\big[\sum_{k=1}^{M} w_k^2\big]$ for independent
+$w_k \sim U[-a, a]$ (compute $E[w^2] = \frac{1}{2a}\int_{-a}^{a} w^2\,dw$ on paper first).
+"""),
+    exercise('''
+def my_expected_sum_w2(M, a):
+    ### BEGIN SOLUTION
+    return M * a ** 2 / 3
+    ### END SOLUTION
+'''),
+    check('''
+nb05.check_expected_sum_w2(my_expected_sum_w2)
+'''),
+    md(r"""
+Measured on layers made by `init_dense`: the mean of $\sum_k w_{ik}^2$ over the neurons, for the
+paper's init and for the **reading note's** init ($w \sim U[\pm\alpha/\sqrt M]$,
+$V_{th} \sim U[\alpha, 2\alpha]$). The note claims $E[\sum w^2] = \alpha^2$ — compare with your formula.
+"""),
+    code('''
+alpha = 5.0
+print(f"{'M':>5} {'variant':>7} {'mean Σw²':>10} {'Eq. 11 / formula':>17} {'note claims α²':>15} {'V_th (mean)':>12}")
+for M in (784, 800, 100):
+    for variant in ("paper", "note"):
+        layer = init_dense(M, 2000, alpha=alpha, rng=0, variant=variant)
+        a = np.sqrt(3 / M) if variant == "paper" else alpha / np.sqrt(M)
+        sq = (layer.weights ** 2).sum(axis=1)
+        claim = f"{alpha ** 2:>15.2f}" if variant == "note" else f"{'':>15}"
+        print(f"{M:>5} {variant:>7} {sq.mean():>10.3f} {M * a ** 2 / 3:>17.3f} {claim} {layer.threshold.mean():>12.3f}")
+layer = init_dense(784, 2000, alpha=alpha, rng=0)
+fig, ax = plt.subplots(figsize=(6, 2.6))
+ax.hist((layer.weights ** 2).sum(axis=1), bins=40)
+ax.axvline(1.0, color="k", ls="--", label="Eq. 11: E[Σw²] = 1")
+ax.set_xlabel("Σ_k w_ik² of one neuron (784 inputs, paper init)"); ax.set_ylabel("neurons"); ax.legend(fontsize=8)
+plt.show()
+'''),
+    md(r"""
+So the note's $\alpha^2$ is really $\alpha^2/3$ (ALGORITHM.md section 7). There is a second, larger
+consequence: in the note's init the threshold is $U[\alpha, 2\alpha]$ while the weights scale with
+$\alpha/\sqrt M$ — the ratio threshold / weight bound is $\sqrt M$ to $2\sqrt M$ (28-56 for
+$M = 784$) *whatever* $\alpha$ is, much more than the paper's $\alpha$ = 3-10. Tick the box in the
+explorer below to see what that does to firing.
+
+## 2. What α does to firing — 10 min
+
+A hidden layer (784 → 200, WTA $\kappa$) receives real MNIST digits as Poisson events (5 keps, 50 ms,
+`poisson_encode`) and runs the event-driven forward pass (`DenseLayer.forward`). Left: spikes per
+sample of each hidden neuron (sorted); right: hidden spikes per sample and the fraction of neurons
+that never fired on these digits, for a range of α (the weights are the same, only $V_{th}$ changes).
+Small α: many spikes, few silent neurons; large α: a quiet layer where most neurons never fire (and
+so never learn — only active neurons carry error in hidden layers). The paper picks α in 3..10.
+"""),
+    code('''
+from snnlab.widgets_learning import alpha_explorer
+alpha_w = alpha_explorer(n_digits=8 if QUICK else 32)
+alpha_w.widget
+'''),
+    code('''
+for note in (False, True):
+    alpha_w.update(note_init=note)
+    print(("note's init " if note else "paper's init") + f": {alpha_w.stats['spikes']:.1f} hidden spikes per sample, "
+          f"{alpha_w.stats['silent']:.0%} silent neurons (α = {alpha_w.values['alpha']:g}, κ = {alpha_w.values['kappa']:g})")
+alpha_w.update(note_init=False);
+'''),
+    md(r"""
+## 3. Exploding and vanishing errors; Eq. 12 — 20 min
+
+In backprop the error of layer $l$ comes from layer $l+1$ through $W^{(l+1)T}\delta^{(l+1)}$, is
+restricted to the $n$ active neurons (in a spiking net only they have a derivative), and is
+multiplied by the local gain $g_i = 1/V_{th,i}$ of the linearized transfer function (Eq. 6). Each
+step multiplies the error energy $\sum_i \delta_i^2$ roughly by (fraction active) × $g^2$ — with
+$V_{th} = \alpha\sqrt{3/M}$ that is $\frac{n}{N}\cdot\frac{M}{3\alpha^2}$, far from 1. Over several layers
+the errors explode or vanish.
+
+**Eq. 12** fixes both factors, for the active neurons of layer $l$:
+
+$$\delta^{(l)} = \mathrm{diag}\!\left(\frac{g}{\bar g}\right)\,(I - \sigma K_l)^{-T}\left[\sqrt{\frac{N_l}{n_l}}\;W^{(l+1)T}\delta^{(l+1)}\right],
+\qquad \bar g = \sqrt{\tfrac{1}{n}\textstyle\sum_{i\ \text{active}} g_i^2}$$
+
+$\sqrt{N/n}$ undoes the loss of energy from keeping $n$ of $N$ neurons, and $g/\bar g$ keeps the
+*relative* gains but not their scale. (The reading note keeps only $g/\bar g$.)
+
+**EXERCISE.** Write `my_normalized_backprop(delta_upper, W_upper, active, threshold)` for a layer
+without WTA ($K = 0$): `delta_upper` is (B, N_up), `W_upper` (N_up, N), `active` (B, N) bool,
+`threshold` (N,). Return the (B, N) deltas of Eq. 12 (zero for inactive neurons).
+"""),
+    exercise('''
+def my_normalized_backprop(delta_upper, W_upper, active, threshold):
+    ### BEGIN SOLUTION
+    N = active.shape[1]
+    n = active.sum(axis=1, keepdims=True)
+    err = np.sqrt(N / n) * (delta_upper @ W_upper)
+    g = 1.0 / threshold
+    g_bar = np.sqrt((active * g ** 2).sum(axis=1, keepdims=True) / n)
+    return np.where(active, g / g_bar * err, 0.0)
+    ### END SOLUTION
+'''),
+    check('''
+nb05.check_normalized_backprop(my_normalized_backprop)
+'''),
+    md(r"""
+The explorer sends an output error with $\sum\delta^2 = 1$ down a 784-500-400-300-200-10 network at
+its Eq. 10 initialization, with random active sets (each hidden neuron active with the chosen
+probability), three ways: the plain chain rule ($g \odot$ mask $\odot W^T\delta$), $W^T\delta$ alone
+(mask only), and Eq. 12 (`backprop_error` + `normalized_delta`). Log axis: with α = 5 and 30 %
+active the chain rule grows the error energy layer after layer, $W^T\delta$ alone shrinks it; Eq. 12
+stays at 1. Move α and the active fraction.
+"""),
+    code('''
+from snnlab.widgets_learning import error_flow_explorer
+flow = error_flow_explorer()
+flow.widget
+'''),
+    code('''
+print("E[Σδ²] per layer (hidden 1 .. output):")
+for name, v in flow.result.items():
+    print(f"  {name:>6}: {np.array2string(v, precision=3)}")
+'''),
+    md(r"""
+**Summary.** Eq. 10 makes $E[\sum_k w_{ik}^2] = 1$ (Eq. 11; the note's version of the claim is off
+by a factor 3), α alone sets how much a layer fires at the start, and Eq. 12 keeps the error energy
+near 1 in every layer, so one learning rate fits all layers. Next: **06_regularizers.ipynb**.
+"""),
+])
+
+# =====================================================================================  06
+write("06_regularizers.ipynb", [
+    md(r"""
+# 06 · Regularizers: weight norms, thresholds and dead neurons (section 2.3)
+
+**Goal.** Understand the paper's two regularizers: the *exponential* weight regularization
+(Eqs. 14-15), compared with L2 and max-norm on the weight-norm trajectory, and the *threshold*
+regularization that keeps neurons from dying in winner-take-all layers — including the lower bound
+on thresholds and its two variants (paper vs reading note).
+**Assumes.** Notebooks 03 (WTA), 04 (gradients) and 05 (Eq. 11: $E[\sum_j w_{ij}^2] = 1$).
+
+| section | time |
+|---|---|
+| 1. Exponential weight regularization (Eqs. 14-15) — exercise | 10 min |
+| 2. L2 vs max-norm vs exponential on the weight norm — exercise + explorer | 15 min |
+| 3. Threshold regularization and dead neurons — exercise | 20 min |
+| 4. The threshold floor: "scale" (note) vs "add" (paper) | 10 min |
+
+Paper → code: Eq. 14 `snnlab.regularizers.exponential_penalty`, Eq. 15 `exponential_gradient`;
+`l2_gradient`, `max_norm` for comparison; section 2.3.2 `threshold_regularization(counts, rho)` and
+`apply_threshold_floor(weights, threshold, wanted, floor, mode="scale"|"add")`.
+"""),
+    code(SETUP + '''
+from snnlab import regularizers as R
+from snnlab.widgets_learning import regularizer_trajectories
+from snnlab.exercises import nb06
+'''),
+    md(r"""
+## 1. Exponential weight regularization (Eqs. 14-15) — 10 min
+
+To keep Eq. 11 ($\sum_j w_{ij}^2 \approx 1$) true during training, each neuron $i$ of a hidden layer
+pays (**Eq. 14**)
+
+$$L_w(i) = \tfrac12\,\lambda\,e^{\beta\left(\sum_j w_{ij}^2 - 1\right)}, \qquad
+\frac{\partial L_w(i)}{\partial w_{ij}} = \beta\lambda\, w_{ij}\, e^{\beta\left(\sum_j w_{ij}^2 - 1\right)} \quad \text{(Eq. 15)}$$
+
+with $\beta = 10$, $\lambda = 0.002..0.04$. It is a weight decay whose *rate* $\beta\lambda\,e^{\beta(\sum w^2 - 1)}$
+depends on the row's squared norm: huge above 1, tiny below.
+
+**EXERCISE.** Write `my_exp_gradient(W, lam, beta)`: Eq. 15 for a weight matrix `W` (rows = neurons).
+"""),
+    exercise('''
+def my_exp_gradient(W, lam, beta):
+    ### BEGIN SOLUTION
+    sq = (W ** 2).sum(axis=1, keepdims=True)
+    return beta * lam * W * np.exp(beta * (sq - 1.0))
+    ### END SOLUTION
+'''),
+    check('''
+nb06.check_exponential_gradient(my_exp_gradient)
+'''),
+    md(r"""
+The library's Eq. 15 against finite differences of its Eq. 14, and the decay rate per unit weight
+(gradient / w) as a function of the row's squared norm, for the three regularizers:
+"""),
+    code('''
+rng = np.random.default_rng(8)
+Wr = rng.normal(scale=0.4, size=(3, 6))
+h, fd = 1e-6, np.zeros_like(Wr)
+for idx in np.ndindex(Wr.shape):
+    Wp, Wm = Wr.copy(), Wr.copy(); Wp[idx] += h; Wm[idx] -= h
+    fd[idx] = (R.exponential_penalty(Wp, 0.01).sum() - R.exponential_penalty(Wm, 0.01).sum()) / (2 * h)
+print("max |Eq. 15 - finite difference of Eq. 14| =", np.abs(R.exponential_gradient(Wr, 0.01) - fd).max())
+
+lam, beta = 0.01, 10.0
+sq = np.linspace(0.05, 1.6, 200)
+rows = np.sqrt(sq)[:, None] * np.ones((1, 4)) / 2          # rows with sum w^2 = sq
+fig, ax = plt.subplots(figsize=(6.5, 3))
+ax.plot(sq, R.exponential_gradient(rows, lam, beta)[:, 0] / rows[:, 0], label="exponential (Eq. 15)")
+ax.plot(sq, R.l2_gradient(rows, beta * lam)[:, 0] / rows[:, 0], label="L2 with λ_L2 = βλ")
+ax.axvline(1.0, color="C2", label="max-norm: nothing below 1, a hard wall at 1")
+ax.set_yscale("log"); ax.set_xlabel("Σ_j w_ij²"); ax.set_ylabel("decay rate (gradient / w)")
+ax.legend(fontsize=8); plt.show()
+'''),
+    md(r"""
+## 2. L2 vs max-norm vs exponential on the weight norm — 15 min
+
+The paper's reason for the exponential form (section 2.3.1): L2 "leads to an initial fast growth,
+followed by a continued decrease of weights"; max-norm caps the norm; the exponential regularizer is
+a compromise. A toy model shows this: weight rows ($M = 100$, Eq. 10 init) receive a learning drive
+that pushes their norms up — a fixed direction per row plus noise, fading as the error shrinks
+(`widgets_learning.regularizer_trajectories`) — plus one regularizer. For a fair comparison L2 gets
+$\lambda_{L2} = \beta\lambda$, the exponential's decay rate at $\sum w^2 = 1$.
+
+Here are the three trajectories, unlabeled:
+"""),
+    code('''
+mystery = regularizer_trajectories(steps=3000 if QUICK else 6000)
+fig, ax = plt.subplots(figsize=(7, 3.2))
+for letter, name in nb06.MYSTERY.items():
+    ax.plot(mystery[name], lw=1.5, label=f"curve {letter}")
+ax.plot(mystery["none"], ":", color="0.6", label="no regularizer")
+ax.axhline(1, color="k", lw=0.6); ax.set_yscale("log")
+ax.set_xlabel("learning step"); ax.set_ylabel("Σ_j w_ij² (mean over rows)"); ax.legend(fontsize=8); plt.show()
+'''),
+    md(r"""
+**EXERCISE.** Which curve is which? Make `which_regularizer()` return a dict mapping `"A"`, `"B"`,
+`"C"` to `"l2"`, `"max-norm"` or `"exponential"`.
+"""),
+    exercise('''
+def which_regularizer():
+    ### BEGIN SOLUTION
+    return {"A": "exponential", "B": "l2", "C": "max-norm"}
+    ### END SOLUTION
+'''),
+    check('''
+nb06.check_which_regularizer(which_regularizer)
+'''),
+    md(r"""
+Now the labeled explorer: move λ and β (paper: β = 10, λ = 0.002..0.04) and the strength of the
+drive. Large β makes the exponential regularizer behave like max-norm; small β like L2.
+"""),
+    code('''
+from snnlab.widgets_learning import regularizer_explorer
+reg = regularizer_explorer()
+reg.widget
+'''),
+    md(r"""
+## 3. Threshold regularization and dead neurons — 20 min
+
+In a WTA layer a few neurons win most competitions; their weights grow, they win even more, and
+the others fall silent for good: *dead neurons* (no spikes → no error → no learning). Section 2.3.2:
+when $N_w$ of the $N$ neurons fire after an input event, **their thresholds rise by $\rho N$, then all
+$N$ thresholds fall by $\rho N_w$** ($\rho$ = 0.00004..0.0002). The changes sum to zero over the layer:
+active neurons become less sensitive, silent ones more.
+
+The paper applies this during the forward pass with batch size 1. In batched training, `snnlab`
+sums the changes over all events of all samples of the batch and applies them after the batch:
+with $c_i$ = spikes of neuron $i$ in the batch and $C = \sum_i c_i$,
+$\Delta V_{th,i} = \rho\,(N c_i - C)$.
+
+**EXERCISE.** Write `my_threshold_reg(counts, rho)`: `counts` is (B, N) spike counts; return the (N,)
+threshold changes of the batch.
+"""),
+    exercise('''
+def my_threshold_reg(counts, rho):
+    ### BEGIN SOLUTION
+    c = np.asarray(counts, dtype=float).sum(axis=0)
+    return rho * (c.size * c - c.sum())
+    ### END SOLUTION
+'''),
+    check('''
+nb06.check_threshold_regularization(my_threshold_reg)
+'''),
+    md(r"""
+The batch sum equals the paper's per-event rule, replayed over the spikes of a live simulation
+(`LayerOutput.spike_k` tells which input event caused each spike):
+"""),
+    code('''
+from snnlab.events import EventBatch, make_events
+from snnlab.layers import DenseLayer
+rng = np.random.default_rng(9)
+N = 6
+layer = DenseLayer(rng.uniform(0, 1.2, (N, 3)), rng.uniform(0.5, 1.0, N), 0.02, 0.0005, kappa=-0.1)
+evs = [make_events(np.sort(rng.uniform(0, 0.05, 60)), rng.integers(0, 3, 60)) for _ in range(2)]
+out = layer.forward(EventBatch.from_list(evs, duration=0.05))
+rho, per_event = 1e-3, np.zeros(N)
+for b in range(2):
+    for k in np.unique(out.spike_k[out.spike_b == b]):
+        fired = out.spike_n[(out.spike_b == b) & (out.spike_k == k)]
+        per_event[fired] += rho * N          # the N_w winners rise by rho N
+        per_event -= rho * fired.size        # all N fall by rho N_w
+print("spikes per neuron:          ", out.counts.sum(axis=0))
+print("per-event rule (paper):     ", np.round(per_event, 4))
+print("threshold_regularization:   ", np.round(R.threshold_regularization(out.counts, rho), 4))
+print("sum over the layer:", R.threshold_regularization(out.counts, rho).sum())
+'''),
+    md(r"""
+**Dead neurons in training.** We train a 784-100-10 network (hidden WTA κ = −0.4, output κ = −1,
+`snnlab.train.Trainer`, batches of 16 MNIST digits, 50 ms) for a few dozen batches, three ways:
+no threshold regularization, $\rho = 4\cdot10^{-5}$ (the paper's low end), and $\rho = 2\cdot10^{-4}$
+(the paper's high end — but summed over a batch of 16 the step is 16 times a per-sample step).
+Every few batches we count, on 50 fixed test digits, how many hidden neurons never fire.
+"""),
+    code('''
+import time
+from snnlab.train import Trainer, TrainConfig, encode_batch
+n_batches = 15 if QUICK else 60
+runs = {}
+t0 = time.perf_counter()
+for rho in (0.0, 4e-5, 2e-4):
+    tr = Trainer(TrainConfig(hidden=(100,), batch_size=16, rho=rho, seed=0), progress=False)
+    probe = encode_batch(tr.test_images[:50], tr.permutation, 0.05, 5000.0, np.random.default_rng(5))
+    rng_b = np.random.default_rng(0)
+    hist = {"batch": [], "dead": [], "th": [], "acc": []}
+    for b in range(n_batches + 1):
+        if b % 5 == 0:
+            counts = tr.net.forward(probe)[0].counts.sum(axis=0)
+            hist["batch"].append(b); hist["dead"].append(float(np.mean(counts == 0)))
+            hist["th"].append(tr.net.layers[0].threshold.copy())
+        if b < n_batches:
+            idx = rng_b.integers(0, 60000, 16)
+            hist["acc"].append(tr.train_batch(tr.train_images[idx], tr.train_labels[idx], 0.05, rng_b)["accuracy"])
+    hist["counts"] = counts
+    runs[rho] = hist
+print(f"{3 * n_batches} training batches in {time.perf_counter() - t0:.1f} s")
+
+fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(13, 3.2))
+for (rho, hist), c in zip(runs.items(), ("C3", "C0", "C1")):
+    lab = f"ρ = {rho:g}" if rho else "no threshold regularization"
+    a1.plot(hist["batch"], hist["dead"], "o-", color=c, label=lab)
+    th = np.array(hist["th"])
+    a2.plot(hist["batch"], np.median(th, axis=1), "-", color=c, label=lab)
+    a2.fill_between(hist["batch"], th.min(axis=1), th.max(axis=1), color=c, alpha=0.15)
+    a3.plot(np.sort(hist["counts"])[::-1] / 50, drawstyle="steps-mid", color=c, label=lab)
+a1.set_xlabel("training batch"); a1.set_ylabel("fraction of dead hidden neurons"); a1.legend(fontsize=7)
+a2.set_xlabel("training batch"); a2.set_ylabel("hidden V_th (median, min-max band)"); a2.set_yscale("log")
+a3.set_xlabel("hidden neuron (sorted)"); a3.set_ylabel("spikes per test digit"); a3.set_yscale("symlog", linthresh=0.1)
+plt.show()
+for rho, hist in runs.items():
+    print(f"ρ = {rho:<7g}: dead {hist['dead'][0]:.0%} -> {hist['dead'][-1]:.0%};  hidden V_th "
+          f"{hist['th'][-1].min():.3f}..{hist['th'][-1].max():.3f};  train accuracy (last 5 batches) "
+          f"{np.mean(hist['acc'][-5:]):.2f}")
+'''),
+    md(r"""
+Without threshold regularization the winners keep winning and the fraction of dead hidden neurons
+grows from batch to batch; with $\rho = 4\cdot10^{-5}$ the thresholds of busy neurons rise, those
+of silent ones fall, and (almost) all neurons stay alive. Too large a batch-summed step overshoots:
+thresholds jump around and the layer can fall silent altogether — a reason to scale $\rho$ with
+the batch size or apply it per sample.
+
+## 4. The threshold floor: "scale" (note) vs "add" (paper) — 10 min
+
+Thresholds must not fall too far (tiny thresholds → runaway firing). The lower bound is 1/5 of the
+initial threshold (the value of the reading note; the paper gives none). A neuron whose threshold
+*wants* to go below the floor keeps the floor, and instead its weights change:
+
+* paper: "all weight values of the neuron are increased by the same amount" — `mode="add"`:
+  $w_{ij} \leftarrow w_{ij} + (\text{floor} - \text{wanted})$;
+* reading note: "proportionally" — `mode="scale"` (the library default):
+  $w_{ij} \leftarrow w_{ij}\cdot \text{floor}/\text{wanted}$. Since scaling weights and threshold together
+  leaves $V/V_{th}$ unchanged, the neuron then fires *exactly* as if its threshold were `wanted`.
+
+One neuron with mixed-sign weights, threshold 0.4 wanted, floor 0.5:
+"""),
+    code('''
+from snnlab.events import poisson_encode
+rng = np.random.default_rng(10)
+w = rng.uniform(-0.2, 0.35, (1, 20))
+wanted, floor = np.array([0.4]), 0.5
+batch = EventBatch.from_list([poisson_encode(np.ones(20), 5000.0, 0.1, rng=s) for s in range(20)], duration=0.1)
+as_if = DenseLayer(w, wanted, 0.02, 0.001).forward(batch).counts.sum()
+print(f"threshold 0.4 (if it were allowed): {as_if} spikes")
+for mode in ("scale", "add"):
+    w2, th2 = R.apply_threshold_floor(w, wanted, wanted, floor, mode=mode)
+    n = DenseLayer(w2, th2, 0.02, 0.001).forward(batch).counts.sum()
+    print(f"mode={mode!r:8}: threshold {th2[0]:.2f}, weights {w.min():.3f}..{w.max():.3f} -> "
+          f"{w2.min():.3f}..{w2.max():.3f}, {n} spikes")
+'''),
+    md(r"""
+"scale" reproduces the wanted behaviour exactly; "add" shifts every weight by the same amount, so a
+neuron with $M$ inputs gets an extra drive proportional to the *total* input rate, whatever the
+pattern — it becomes less selective, and with many inputs the shift can matter a lot more than the
+threshold change it replaces. Both are offered (`TrainConfig.floor_mode`); the default is "scale".
+
+**Summary.** The exponential regularizer keeps $\sum_j w_{ij}^2$ near 1 (max-norm-like above,
+L2-like but weak below); threshold regularization ($\Delta V_{th,i} = \rho(N c_i - C)$, summing to zero)
+keeps WTA neurons alive; the threshold floor turns a too-low threshold into stronger weights.
+Next: notebook 07, training on PI-MNIST.
 """),
 ])
