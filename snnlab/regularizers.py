@@ -15,6 +15,17 @@ def exponential_gradient(weights, lam, beta=10.0):
     return beta * lam * weights * np.exp(beta * ((weights ** 2).sum(axis=1, keepdims=True) - 1.0))
 
 
+def exponential_shrink(weights, step, lam, beta=10.0):
+    """One stable SGD step on Eq. 14 alone: w <- w / (1 + step * beta lambda exp(beta (sum w^2 - 1))).
+
+    For small steps this is the plain gradient step w - step * Eq. 15; unlike it, it never
+    overshoots past 0 when sum w^2 is far above 1 (where Eq. 15 is stiff: exp(beta (...))
+    grows by e^10 per unit of squared norm).  Used by the trainer with SGD.
+    """
+    rate = beta * lam * np.exp(np.minimum(beta * ((weights ** 2).sum(axis=1, keepdims=True) - 1.0), 700.0))
+    return weights / (1.0 + step * rate)
+
+
 def l2_gradient(weights, lam):
     """Plain L2 decay, d/dw of 0.5 lambda sum w^2 = lambda w (for comparison in notebook 06)."""
     return lam * weights
@@ -72,3 +83,26 @@ def apply_threshold_floor(weights, threshold, wanted, floor, mode="scale", max_s
     else:
         raise ValueError(f"mode must be 'scale' or 'add', got {mode!r}")
     return weights, np.where(below, floor, wanted)
+
+
+def recenter_thresholds(before, after, floor):
+    """Give back the threshold mass that the floor added (our addition, not in the paper).
+
+    The rule of :func:`threshold_regularization` is zero-sum over the layer, but neurons held
+    at the floor do not take their share of the decrease, so the layer's mean threshold
+    ratchets upward batch after batch until the layer falls silent (measured: results/README.md).
+    This lowers the thresholds above the floor equally so that the mean is what the zero-sum
+    rule intended (never below the floor).
+
+    Args:
+        before: (N,) thresholds before regularization.  after: (N,) after rule + floor.
+        floor: (N,) or scalar lower bound.
+    Returns:
+        (N,) thresholds.
+    """
+    floor = np.broadcast_to(np.asarray(floor, dtype=np.float64), after.shape)
+    excess = after.sum() - before.sum()
+    free = after > floor
+    if excess <= 0 or not free.any():
+        return after
+    return np.maximum(np.where(free, after - excess / free.sum(), after), floor)

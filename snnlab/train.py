@@ -26,7 +26,8 @@ from .events import EventBatch, poisson_encode
 from .learning import network_gradients
 from .network import Network, init_dense, predict_from_output
 from .optim import make_optimizer
-from .regularizers import apply_threshold_floor, exponential_gradient, exponential_shrink, threshold_regularization
+from .regularizers import (apply_threshold_floor, exponential_gradient, exponential_shrink, recenter_thresholds,
+                           threshold_regularization)
 
 
 class TrainingDiverged(RuntimeError):
@@ -52,6 +53,7 @@ class TrainConfig:
                                       # 4e-5..2e-4 collapses batched training: results/README.md)
     floor_fraction: float = 0.2       # threshold floor = fraction of the initial threshold
     floor_mode: str = "scale"         # "scale" (note) or "add" (paper)
+    recenter_thresholds: bool = True  # give back the mass the floor adds (regularizers.recenter_thresholds)
     decay: float = math.exp(-1 / 35)  # eta and rho multiplied by this every epoch
     batch_size: int = 32
     epochs: int = 1
@@ -204,6 +206,8 @@ class Trainer:
             else:
                 wanted = layer.threshold.copy()
             w, th = apply_threshold_floor(layer.weights, layer.threshold, wanted, self.floors[l], cfg.floor_mode)
+            if self.rho > 0 and cfg.recenter_thresholds:
+                th = recenter_thresholds(layer.threshold, th, self.floors[l])
             layer.weights[...] = w
             layer.threshold[...] = th
         self._check_finite()

@@ -11,22 +11,37 @@ import nbformat
 import pytest
 
 nbclient = pytest.importorskip("nbclient")
+import nbclient.exceptions  # noqa: E402  (CellTimeoutError, DeadKernelError)
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-CELL_TIMEOUT = 300
+CELL_TIMEOUT = 120
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _execute(nb, cwd, allow_errors=False):
+    """Run a notebook in a fresh kernel.  A kernel that stops answering (seen rarely here with
+    ipykernel + pyzmq under heavy load: a cell that takes 3 s hangs until the cell timeout)
+    gets one fresh retry, so a lost message costs CELL_TIMEOUT seconds, not a red CI."""
     os.environ["SNNLAB_QUICK"] = "1"          # inherited by the kernel
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                                     allow_errors=allow_errors,
-                                     resources={"metadata": {"path": str(cwd)}})
-    t0 = time.perf_counter()
-    client.execute()
-    return time.perf_counter() - t0
+    original = nbformat.from_dict(nb)
+    for attempt in range(2):
+        work = nbformat.from_dict(original) if attempt else nb
+        client = nbclient.NotebookClient(work, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                         allow_errors=allow_errors,
+                                         resources={"metadata": {"path": str(cwd)}})
+        t0 = time.perf_counter()
+        try:
+            client.execute()
+        except (nbclient.exceptions.CellTimeoutError, nbclient.exceptions.DeadKernelError):
+            if attempt:
+                raise
+            print(f"kernel stopped answering after {time.perf_counter() - t0:.0f} s; retrying once")
+            continue
+        if attempt:
+            nb.cells = work.cells
+        return time.perf_counter() - t0
 
 
 def _text(cell) -> str:

@@ -1,0 +1,114 @@
+"""Trainer: runs, resumes bit-for-bit, stops clearly on explosions; CLI end to end (tiny preset)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from snnlab.train import PRESETS, Trainer, TrainingDiverged, atomic_write_bytes, load_checkpoint_file, trainer_from_checkpoint
+
+pytestmark = pytest.mark.usefixtures("data_root")
+
+
+class StopAfter:
+    def __init__(self, epoch, batch):
+        self.epoch, self.batch = epoch, batch
+
+    def on_batch_end(self, trainer, info):
+        if info["epoch"] == self.epoch and info["batch"] == self.batch:
+            raise KeyboardInterrupt
+
+
+def test_tiny_training_learns_something(tmp_path):
+    cfg = PRESETS["tiny"].replace(train_samples=1024, epochs=1)
+    tr = Trainer(cfg, out_dir=tmp_path, progress=False)
+    hist = tr.fit()
+    assert hist[-1]["test_accuracy"] > 0.3          # chance is 0.1
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1])["epoch"] == 1
+    assert (tmp_path / "checkpoint.pkl").exists()
+
+
+def test_interrupted_run_resumes_bit_for_bit(tmp_path):
+    cfg = PRESETS["tiny"].replace(checkpoint_every=0.0)
+    full = Trainer(cfg, progress=False)
+    full.fit()
+
+    out = tmp_path / "run"
+    part = Trainer(cfg, out_dir=out, progress=False, callbacks=[StopAfter(epoch=2, batch=5)])
+    with pytest.raises(KeyboardInterrupt):
+        part.fit()
+    state = load_checkpoint_file(out / "checkpoint.pkl")
+    assert state["epoch"] == 1 and 0 < state["batch_index"] < 8     # stopped mid-epoch
+    resumed = trainer_from_checkpoint(out / "checkpoint.pkl", out_dir=out, progress=False)
+    resumed.fit()
+    for a, b in zip(full.net.layers, resumed.net.layers):
+        np.testing.assert_array_equal(a.weights, b.weights)
+        np.testing.assert_array_equal(a.threshold, b.threshold)
+    assert full.history[-1]["train_accuracy"] == resumed.history[-1]["train_accuracy"]
+
+
+def test_exploding_firing_stops_with_a_clear_message():
+    cfg = PRESETS["tiny"].replace(alpha=(0.02, 0.02), max_rate_per_neuron=200.0)
+    tr = Trainer(cfg, progress=False)
+    with pytest.raises(TrainingDiverged, match=r"layer 1 .*epoch 1.*alpha"):
+        tr.fit()
+
+
+def test_nan_weights_stop_with_a_clear_message():
+    tr = Trainer(PRESETS["tiny"], progress=False)
+    tr.net.layers[1].weights[0, 0] = np.nan
+    with pytest.raises(TrainingDiverged, match="NaN/inf in the weights of layer 2"):
+        tr._check_finite()
+
+
+def test_damaged_checkpoint_is_reported(tmp_path):
+    bad = tmp_path / "checkpoint.pkl"
+    bad.write_bytes(b"not a pickle")
+    with pytest.raises(ValueError, match="damaged"):
+        load_checkpoint_file(bad)
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        load_checkpoint_file(tmp_path / "missing.pkl")
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path):
+    target = tmp_path / "a" / "file.bin"
+    atomic_write_bytes(target, b"123")
+    atomic_write_bytes(target, b"4567")
+    assert target.read_bytes() == b"4567"
+    assert [p.name for p in target.parent.iterdir()] == ["file.bin"]
+
+
+def test_cli_train_kill_and_resume(tmp_path):
+    """A real process killed with SIGKILL mid-run resumes to the same weights."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    base = [sys.executable, "-m", "snnlab.cli", "train", "--preset", "tiny", "--set", "checkpoint_every=0.0"]
+    ref = tmp_path / "ref"
+    subprocess.run(base + ["--out", str(ref)], check=True, env=env, capture_output=True, timeout=300)
+    run = tmp_path / "run"
+    proc = subprocess.Popen(base + ["--out", str(run)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:               # kill once epoch 2 is under way
+        ck = run / "checkpoint.pkl"
+        if ck.exists():
+            try:
+                st = load_checkpoint_file(ck)
+            except ValueError:
+                st = None
+            if st and st["epoch"] == 1 and st["batch_index"] >= 2:
+                break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    subprocess.run(base + ["--out", str(run), "--resume"], check=True, env=env, capture_output=True, timeout=300)
+    a = load_checkpoint_file(ref / "checkpoint.pkl")
+    b = load_checkpoint_file(run / "checkpoint.pkl")
+    for wa, wb in zip(a["weights"] + a["thresholds"], b["weights"] + b["thresholds"]):
+        np.testing.assert_array_equal(wa, wb)
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["epochs"] == 2 and 0 <= summary["test_accuracy"] <= 1
