@@ -245,3 +245,30 @@ def test_optimizers():
     assert opt2.t == opt.t
     with pytest.raises(ValueError, match="optimizer"):
         make_optimizer("rmsprop", [0.1])
+
+
+def test_exponential_shrink_is_the_gradient_step_for_small_steps_and_never_overshoots():
+    from snnlab.regularizers import exponential_shrink
+    rng = np.random.default_rng(11)
+    W = rng.normal(scale=0.3, size=(4, 5))
+    step = 1e-6
+    np.testing.assert_allclose(exponential_shrink(W, step, 0.01), W - step * exponential_gradient(W, 0.01),
+                               rtol=1e-9)
+    huge = np.full((1, 5), 2.0)                               # sum w^2 = 20: Eq. 15 is astronomically stiff
+    out = exponential_shrink(huge, 0.1, 0.01)
+    assert np.all(out >= 0) and np.all(out < huge)           # shrinks, never flips sign
+    assert np.all(np.isfinite(out))
+
+
+def test_recenter_thresholds_restores_the_zero_sum_of_the_rule():
+    from snnlab.regularizers import recenter_thresholds
+    before = np.array([1.0, 1.0, 1.0, 1.0])
+    counts = np.array([[3, 0, 0, 1]])
+    wanted = before + threshold_regularization(counts, 0.05)  # zero-sum: [+0.4, -0.2, -0.2, 0]
+    assert wanted.sum() == pytest.approx(before.sum())
+    floor = np.full(4, 0.9)
+    _, after_floor = apply_threshold_floor(np.ones((4, 2)), before, wanted, floor)
+    assert after_floor.sum() > before.sum()                   # the floor added mass
+    out = recenter_thresholds(before, after_floor, floor)
+    assert out.sum() == pytest.approx(before.sum())
+    assert np.all(out >= floor)

@@ -1,0 +1,50 @@
+"""Test accuracy after a fixed wall-clock training budget (for comparison with other recipes).
+
+Trains the ``quick`` configuration (784-800-10) for --seconds of wall time (measured around the
+training steps only), then evaluates on the first --nt test digits.  Run it under
+``/usr/bin/time -v`` to get the peak memory (maximum resident set size).
+
+    /usr/bin/time -v python benchmarks/accuracy_at_wall_time.py --seconds 90
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from snnlab.train import PRESETS, Trainer
+
+
+class Budget:
+    def __init__(self, seconds):
+        self.seconds, self.start = seconds, None
+
+    def on_batch_end(self, trainer, info):
+        if self.start is None:
+            self.start = time.perf_counter() - trainer._epoch_stats["time"]
+        if time.perf_counter() - self.start >= self.seconds:
+            raise StopIteration
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=90.0)
+    p.add_argument("--nt", type=int, default=10000)
+    p.add_argument("--test-duration", type=float, default=0.2)
+    p.add_argument("--preset", default="quick")
+    a = p.parse_args(argv)
+    trainer = Trainer(PRESETS[a.preset], progress=False, callbacks=[Budget(a.seconds)])
+    try:
+        trainer.fit(1)
+    except StopIteration:
+        pass
+    s = trainer._epoch_stats if trainer.epoch == 0 else trainer.history[-1]
+    seen = s["seen"] if trainer.epoch == 0 else len(trainer.train_labels)
+    res = trainer.evaluate(duration=a.test_duration, n=a.nt)
+    print(json.dumps({"preset": a.preset, "budget_s": a.seconds, "train_digits_seen": seen,
+                      "test_accuracy": res["accuracy"], "test_digits": res["n"],
+                      "test_presentation_s": res["duration_s"]}))
+
+
+if __name__ == "__main__":
+    main()
