@@ -45,7 +45,7 @@ class TrainConfig:
     T_ref: float = 0.001              # s, Eq. 2
     sigma: float = 0.5                # Eq. 6
     optimizer: str = "sgd"            # "sgd" or "adam"
-    eta_w: float = 0.004              # Eq. 13, per sample (SGD steps use batch_size * eta_w)
+    eta_w: float = 0.002              # Eq. 13, per sample (SGD steps use batch_size * eta_w)
     eta_th_ratio: float = 0.1         # eta_th = ratio * eta_w (0.1 SGD, 1.0 Adam)
     lam: float = 0.002                # Eq. 14 lambda
     beta: float = 10.0                # Eq. 14 beta

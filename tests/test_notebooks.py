@@ -15,7 +15,7 @@ import nbclient.exceptions  # noqa: E402  (CellTimeoutError, DeadKernelError)
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-CELL_TIMEOUT = 120
+CELL_TIMEOUT = 60
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
