@@ -312,7 +312,7 @@ epoch) and `summary.json` (final test accuracy with 1 s presentations, timings) 
 folder:
 
 ```
-snnlab train --preset quick --out results/quick                # 784-800-10, one epoch
+snnlab train --preset quick --out results/quick                # 784-800-10, two epochs, 1 s test
 snnlab train --preset pi-mnist-800 --out results/pi-mnist-800  # Table 2, 200 epochs (days)
 ```
 
