@@ -38,7 +38,7 @@ from matplotlib.figure import Figure
 
 from . import plots
 from .params import default_params
-from .widgets import _LAYOUT, _STYLE, _in_ipython
+from .widgets import _LAYOUT, _STYLE, ControlPanel, _in_ipython
 
 _P = default_params()
 TILE = 28                 # MNIST side
@@ -400,7 +400,7 @@ def _control(kind, label, value, lo, hi, step):
     return W.BoundedIntText(value=value, min=lo, max=hi, step=step, continuous_update=False, **kw)
 
 
-class TrainControls:
+class TrainControls(ControlPanel):
     """Controls + Train button + a :class:`TrainingDashboard`; ``.widget`` to display.
 
     ``.update(**values)`` sets controls; ``.config()`` is the TrainConfig they describe;
@@ -421,16 +421,8 @@ class TrainControls:
         self.widget = W.VBox([W.VBox(list(self.controls.values())), W.HBox([self.button, self.result]),
                               self.dashboard.widget])
 
-    @property
-    def values(self) -> dict:
-        return {k: c.value for k, c in self.controls.items()}
-
     def update(self, **values):
-        unknown = set(values) - set(self.controls)
-        if unknown:
-            raise ValueError(f"unknown control(s) {sorted(unknown)}; known: {sorted(self.controls)}")
-        for k, v in values.items():
-            self.controls[k].value = v
+        self.set_values(**values)
         return self
 
     def config(self):

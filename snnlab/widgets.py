@@ -48,7 +48,25 @@ def _in_ipython() -> bool:
     return ip is not None and getattr(ip, "kernel", None) is not None
 
 
-class LiveFigure:
+class ControlPanel:
+    """Named ipywidgets controls (``self.controls``): their ``values`` and ``set_values(**values)``."""
+
+    controls: dict
+
+    @property
+    def values(self) -> dict:
+        return {k: c.value for k, c in self.controls.items()}
+
+    def set_values(self, **values):
+        """Set controls by name, in the control's units; unknown names are an error."""
+        unknown = set(values) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; this widget has {sorted(self.controls)}")
+        for k, v in values.items():
+            self.controls[k].value = v
+
+
+class LiveFigure(ControlPanel):
     """Controls + one figure; subclasses implement :meth:`build` and :meth:`draw`."""
 
     figsize = (8, 4)
@@ -75,19 +93,11 @@ class LiveFigure:
         raise NotImplementedError
 
     # -- machinery
-    @property
-    def values(self) -> dict:
-        return {k: c.value for k, c in self.controls.items()}
-
     def update(self, **values):
         """Set controls (by name, in the slider's units) and redraw once."""
-        unknown = set(values) - set(self.controls)
-        if unknown:
-            raise ValueError(f"unknown control(s) {sorted(unknown)}; this widget has {sorted(self.controls)}")
         self._busy = True
         try:
-            for k, v in values.items():
-                self.controls[k].value = v
+            self.set_values(**values)
         finally:
             self._busy = False
         self.redraw()
