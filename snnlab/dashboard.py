@@ -511,3 +511,27 @@ def plot_kappa_sweep(ax, points, label_fmt="N = {hidden}", marker="o-"):
     ax.set_ylabel("test accuracy (%)")
     ax.legend(fontsize=8)
     return ax
+
+
+def load_choices(root=None) -> list[dict]:
+    """The rows of ``root/choices.jsonl`` (written by ``benchmarks/learning_choices.py``)."""
+    path = (Path(root) if root else results_dir()) / "choices.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def choices_table(rows) -> str:
+    """One line per measured variant, grouped by the setting that was varied (text table).
+
+    Args:
+        rows: dicts from :func:`load_choices`.
+    Returns:
+        A plain-text table: setting, value, training digits, test accuracy (%) on N test digits.
+    """
+    lines = [f"{'setting':<22}{'value':>10}{'train digits':>14}{'test acc. (%)':>15}  test digits x ms"]
+    for r in sorted(rows, key=lambda r: (r["vary"], r["train_digits"])):
+        acc = "diverged" if r.get("test_accuracy") is None else f"{100 * r['test_accuracy']:.2f}"
+        lines.append(f"{r['vary']:<22}{str(r['value']):>10}{r['train_digits']:>14}{acc:>15}"
+                     f"  {r['test_digits']} x {1e3 * r['test_duration_s']:.0f}")
+    return "\n".join(lines)

@@ -142,3 +142,16 @@ def test_nb07_checks_pass_the_reference_and_diagnose_each_mistake():
             assert not r and m.message in r.message, f"{chk.name}: mistake not diagnosed: {m.message}"
     r = nb07.check_output_error(lambda c, y: (np.asarray(c, float) / max(np.max(c), 1) - np.eye(10)[y]), quiet=True)
     assert "sqrt(N_nze)" in r.message
+
+
+def test_choices_table_lists_every_variant_and_marks_divergence(tmp_path):
+    assert D.load_choices(tmp_path) == []
+    rows = [{"vary": "readout", "value": "integral", "train_digits": 100, "test_digits": 50,
+             "test_duration_s": 0.2, "test_accuracy": 0.8235},
+            {"vary": "batch_size", "value": 64, "train_digits": 100, "test_digits": 50,
+             "test_duration_s": 0.2, "test_accuracy": None}]
+    (tmp_path / "choices.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    table = D.choices_table(D.load_choices(tmp_path)).splitlines()
+    assert len(table) == 3
+    assert "batch_size" in table[1] and "diverged" in table[1]      # sorted by setting
+    assert "integral" in table[2] and "82.35" in table[2] and "50 x 200" in table[2]

@@ -53,7 +53,8 @@ from snnlab.train import PRESETS, Trainer, TrainConfig, encode_batch, build_netw
 from snnlab.learning import network_gradients, output_error
 from snnlab.dashboard import (TrainingDashboard, train_controls, config_from_controls, tile_mosaic,
                               threshold_bars, plots_cmap, unpermute, dead_fraction,
-                              results_dir, load_runs, load_kappa_sweep, plot_kappa_sweep)
+                              results_dir, load_runs, load_kappa_sweep, plot_kappa_sweep,
+                              load_choices, choices_table)
 from snnlab.exercises import nb07
 print("quick mode" if QUICK else "full mode")
 '''),
@@ -347,6 +348,22 @@ if runs:
     plots.show(fig)
 else:
     print(f"no runs in {root} yet")
+'''),
+    md(r"""
+**The open choices, measured.** ALGORITHM.md leaves two choices to experiment — when the traces are
+read for the backward pass ("end" of the window or its time-"integral"), and whether silent output
+neurons receive error — and the batch size and threshold-regularization rate ρ had to be chosen
+for batched training. `benchmarks/learning_choices.py` trains one fresh network per variant on the
+same digits and appends a line to `results/choices.jsonl`; the cell prints that file as it is.
+The defaults of `TrainConfig` follow it: readout "end" (the two are within noise), error to silent
+output neurons (without it a silent target neuron never learns, and accuracy stays near chance),
+batch size 32. Short runs like these cannot show long-run effects: ρ, for example, is judged by
+the multi-epoch runs above (see `results/README.md`).
+"""),
+    code('''
+choices = load_choices()
+print(choices_table(choices) if choices else
+      "no results/choices.jsonl yet: python benchmarks/learning_choices.py --vary readout=end,integral")
 '''),
     md(r"""
 ## 6. κ sweep (Fig. 3) (10 min)
