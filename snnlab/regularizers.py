@@ -15,15 +15,35 @@ def exponential_gradient(weights, lam, beta=10.0):
     return beta * lam * weights * np.exp(beta * ((weights ** 2).sum(axis=1, keepdims=True) - 1.0))
 
 
-def exponential_shrink(weights, step, lam, beta=10.0):
-    """One stable SGD step on Eq. 14 alone: w <- w / (1 + step * beta lambda exp(beta (sum w^2 - 1))).
+def exponential_shrink(weights, step, lam, beta=10.0, iterations=60):
+    """One backward-Euler (implicit) SGD step on Eq. 14 alone, row by row.
 
-    For small steps this is the plain gradient step w - step * Eq. 15; unlike it, it never
-    overshoots past 0 when sum w^2 is far above 1 (where Eq. 15 is stiff: exp(beta (...))
-    grows by e^10 per unit of squared norm).  Used by the trainer with SGD.
+    Eq. 15 points along w, so a step only rescales each row: w_new = c w with c in (0, 1]
+    solving  c (1 + step * beta lambda exp(beta (c^2 sum w^2 - 1))) = 1  (the gradient evaluated
+    at the *new* weights).  For small steps c = 1 - step * beta lambda exp(...), the plain
+    gradient step.  Unlike the plain step (which overshoots past 0, then overflows to NaN) and
+    unlike a step with the rate frozen at the old weights (which sends a row with sum w^2 = 5 to
+    ~0 and kills the neuron), the new squared norm settles just above 1, where Eq. 14 starts
+    to bite -- the max-norm-like behaviour of section 2.3.1.  Used by the trainer with SGD.
+
+    Args:
+        weights: (N, M).  step: learning rate.  lam, beta: Eq. 14.
+        iterations: bisection steps for c (60 halvings of (0, 1]: exact to double precision).
+    Returns:
+        (N, M) the rescaled weights.
     """
-    rate = beta * lam * np.exp(np.minimum(beta * ((weights ** 2).sum(axis=1, keepdims=True) - 1.0), 700.0))
-    return weights / (1.0 + step * rate)
+    sq = (weights ** 2).sum(axis=1, keepdims=True)
+
+    def residual(c):
+        exponent = np.minimum(beta * (c ** 2 * sq - 1.0), 700.0)
+        return c * (1.0 + step * beta * lam * np.exp(exponent)) - 1.0
+
+    lo, hi = np.zeros_like(sq), np.ones_like(sq)     # residual(0) = -1 < 0 <= residual(1)
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        below = residual(mid) < 0
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return weights * hi
 
 
 def l2_gradient(weights, lam):

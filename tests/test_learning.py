@@ -258,6 +258,13 @@ def test_exponential_shrink_is_the_gradient_step_for_small_steps_and_never_overs
     out = exponential_shrink(huge, 0.1, 0.01)
     assert np.all(out >= 0) and np.all(out < huge)           # shrinks, never flips sign
     assert np.all(np.isfinite(out))
+    # backward Euler: the new row satisfies w_new = w - step * Eq. 15 at w_new ...
+    np.testing.assert_allclose(out + 0.1 * exponential_gradient(out, 0.01), huge, rtol=1e-9)
+    # ... so it lands just above the target norm instead of being wiped out (a dead neuron)
+    assert 1.0 < (out ** 2).sum() < 2.0
+    rows = np.array([[0.6, 0.8], [1.2, 1.6]])                 # sum w^2 = 1 and 4, the trainer's step
+    out = exponential_shrink(rows, 0.064, 0.002)
+    assert (out[0] ** 2).sum() > 0.99 and 1.0 < (out[1] ** 2).sum() < 2.0
 
 
 def test_recenter_thresholds_restores_the_zero_sum_of_the_rule():
