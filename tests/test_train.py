@@ -112,3 +112,18 @@ def test_cli_train_kill_and_resume(tmp_path):
         np.testing.assert_array_equal(wa, wb)
     summary = json.loads((run / "summary.json").read_text())
     assert summary["epochs"] == 2 and 0 <= summary["test_accuracy"] <= 1
+
+
+@pytest.mark.parametrize("name", ["quick", "pi-mnist-800", "pi-mnist-500-500", "pi-mnist-300-300-adam"])
+def test_every_preset_trains_a_few_batches(name):
+    """Each paper configuration builds, trains (epoch 1 at its first-epoch duration) and evaluates."""
+    preset = PRESETS[name]
+    cfg = preset.replace(train_samples=64, test_samples=32, batch_size=32, epochs=1, eval_duration=0.05)
+    tr = Trainer(cfg, progress=False)
+    before = [layer.weights.copy() for layer in tr.net.layers]
+    m = tr.train_epoch()
+    assert [layer.n_out for layer in tr.net.layers] == [*preset.hidden, 10]
+    assert all(np.any(b != layer.weights) for b, layer in zip(before, tr.net.layers))   # every layer learns
+    assert m["epoch"] == 1 and 0.0 <= m["test_accuracy"] <= 1.0
+    if len(preset.hidden) == 2:          # section 3.1: 200 ms presentations in the first epoch
+        assert preset.first_epoch_duration == 0.2 and preset.kappa_hidden == (-0.4, 0.0)
