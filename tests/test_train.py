@@ -127,3 +127,18 @@ def test_every_preset_trains_a_few_batches(name):
     assert m["epoch"] == 1 and 0.0 <= m["test_accuracy"] <= 1.0
     if len(preset.hidden) == 2:          # section 3.1: 200 ms presentations in the first epoch
         assert preset.first_epoch_duration == 0.2 and preset.kappa_hidden == (-0.4, 0.0)
+
+
+def test_kappa_sweep_writes_one_file_per_point_and_skips_done_points(tmp_path, capsys):
+    from snnlab.sweep import main, point_name
+    args = ["--out", str(tmp_path), "--hidden", "20", "--kappa", "-0.4", "0", "--epochs", "1",
+            "--train-samples", "64", "--test-samples", "32", "--test-duration", "0.05"]
+    assert main(args) == 0
+    files = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert files == sorted([point_name(20, -0.4), point_name(20, 0.0)])
+    pt = json.loads((tmp_path / point_name(20, -0.4)).read_text())
+    assert pt["kappa"] == -0.4 and pt["config"]["kappa_hidden"] == [-0.4] and pt["test_samples"] == 32
+    assert pt["test_accuracy"] == pt["history"][-1]["test_accuracy"]     # the epoch's test is the final one
+    capsys.readouterr()
+    assert main(args) == 0
+    assert capsys.readouterr().out.count("skipped") == 2
