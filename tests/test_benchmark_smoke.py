@@ -38,3 +38,15 @@ def test_quick_arguments():
     assert a.batches == [1, 8] and a.brian_targets == ["numpy"] and a.repeat == 1
     a = _load().parse_args(["--batches", "1,16,64", "--brian-targets", ""])
     assert a.batches == [1, 16, 64] and a.brian_targets == []
+
+
+@pytest.mark.skipif(not DATA.exists(), reason=f"MNIST test images not found at {DATA}")
+def test_accuracy_at_wall_time_reports_one_line_per_test_duration(capsys):
+    import json
+    spec = importlib.util.spec_from_file_location("wall", BENCH.parent / "accuracy_at_wall_time.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--seconds", "1", "--nt", "40", "--test-duration", "0.05", "0.1", "--preset", "tiny"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [r["test_presentation_s"] for r in rows] == [0.05, 0.1]
+    assert all(r["test_digits"] == 40 and r["train_digits_seen"] > 0 for r in rows)
