@@ -121,8 +121,17 @@ def recenter_thresholds(before, after, floor):
         (N,) thresholds.
     """
     floor = np.broadcast_to(np.asarray(floor, dtype=np.float64), after.shape)
-    excess = after.sum() - before.sum()
-    free = after > floor
-    if excess <= 0 or not free.any():
-        return after
-    return np.maximum(np.where(free, after - excess / free.sum(), after), floor)
+    out = np.array(after, dtype=np.float64)
+    excess = out.sum() - before.sum()
+    # Water-filling: take an equal share from every neuron above the floor; a neuron whose
+    # share would cross the floor stops at it and the rest is shared again by the others.
+    # (Cutting at the floor without sharing again left mass behind every batch: the mean
+    # threshold crept up by ~0.008 per epoch -- results/pi-mnist-800-no-threshold-learning.)
+    while excess > 1e-12 * max(1.0, abs(before.sum())):
+        free = out > floor
+        if not free.any():
+            break
+        lowered = np.maximum(out[free] - excess / free.sum(), floor[free])
+        excess -= (out[free] - lowered).sum()
+        out[free] = lowered
+    return out

@@ -279,3 +279,11 @@ def test_recenter_thresholds_restores_the_zero_sum_of_the_rule():
     out = recenter_thresholds(before, after_floor, floor)
     assert out.sum() == pytest.approx(before.sum())
     assert np.all(out >= floor)
+    # a free neuron close to the floor cannot take an equal share: the others take the rest
+    before = np.array([1.0, 0.91, 2.0, 2.0])
+    after = np.array([1.3, 0.91, 2.0, 2.0])                   # 0.3 too much, 3 neurons free
+    out = recenter_thresholds(before, after, np.full(4, 0.9))
+    assert out.sum() == pytest.approx(before.sum(), abs=1e-12)
+    s = (1.3 + 2.0 + 2.0 + 0.9 - before.sum()) / 3            # what each of the three others gives
+    np.testing.assert_allclose(out, [1.3 - s, 0.9, 2.0 - s, 2.0 - s])
+    assert np.all(out >= 0.9)
