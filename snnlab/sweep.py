@@ -2,6 +2,7 @@
 
     python -m snnlab.sweep --out results/kappa_sweep                       # the long job
     python -m snnlab.sweep --hidden 100 --kappa -0.4 -0.2 0 --epochs 1 --train-samples 5000
+    python -m snnlab.sweep --out results/kappa_sweep --plot results/kappa_sweep/fig3.png   # figure only
 
 Each (hidden size, kappa) point trains a 784-N-10 network with :class:`snnlab.train.Trainer`
 and writes ``OUT/N{hidden}_kappa{kappa}.json`` (kappa, hidden, test_accuracy, the config and the
@@ -62,8 +63,11 @@ def main(argv=None) -> int:
     p.add_argument("--train-samples", type=int, default=None, help="default: all 60,000")
     p.add_argument("--test-samples", type=int, default=None, help="default: all 10,000")
     p.add_argument("--test-duration", type=float, default=0.2, help="s per test digit")
+    p.add_argument("--plot", metavar="PNG", help="only draw the points in OUT (Fig. 3) into this file")
     args = p.parse_args(argv)
     out = Path(args.out)
+    if args.plot:
+        return plot(out, args.plot)
     out.mkdir(parents=True, exist_ok=True)
     base = PRESETS["quick"].replace(train_samples=args.train_samples, test_samples=args.test_samples,
                                     final_eval_duration=args.test_duration,
@@ -78,6 +82,26 @@ def main(argv=None) -> int:
             atomic_write_bytes(path, json.dumps(pt, indent=1).encode())
             print(f"N = {n}, kappa = {k:+.2f}: test accuracy {100 * pt['test_accuracy']:.2f}%  -> {path}",
                   flush=True)
+    return 0
+
+
+def plot(out: Path, png) -> int:
+    """Draw accuracy vs kappa for every point stored in ``out`` (the paper's Fig. 3)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from .dashboard import plot_kappa_sweep
+    points = [json.loads(p.read_text()) for p in sorted(Path(out).glob("*.json"))]
+    if not points:
+        print(f"no sweep points in {out}: run the sweep first", file=sys.stderr)
+        return 1
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    plot_kappa_sweep(ax, points)
+    epochs = sorted({p["epochs"] for p in points})
+    ax.set_title(f"784-N-10, {'/'.join(map(str, epochs))} epoch(s) per point", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(png, dpi=120)
+    print(f"{len(points)} points -> {png}")
     return 0
 
 

@@ -142,3 +142,6 @@ def test_kappa_sweep_writes_one_file_per_point_and_skips_done_points(tmp_path, c
     capsys.readouterr()
     assert main(args) == 0
     assert capsys.readouterr().out.count("skipped") == 2
+    assert main(["--out", str(tmp_path), "--plot", str(tmp_path / "fig3.png")]) == 0
+    assert (tmp_path / "fig3.png").stat().st_size > 1000
+    assert main(["--out", str(tmp_path / "none"), "--plot", str(tmp_path / "x.png")]) == 1
