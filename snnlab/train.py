@@ -52,7 +52,8 @@ class TrainConfig:
     rho: float = 0.000005             # threshold regularization rate, section 2.3.2 (the paper's
                                       # 4e-5..2e-4 collapses batched training: results/README.md)
     floor_fraction: float = 0.2       # threshold floor = fraction of the initial threshold
-    floor_mode: str = "scale"         # "scale" (note) or "add" (paper)
+    floor_mode: str = "add"           # "add" (paper) or "scale" (note); "scale" cannot revive a
+                                      # neuron with net-negative weights (results/README.md)
     recenter_thresholds: bool = True  # give back the mass the floor adds (regularizers.recenter_thresholds)
     decay: float = math.exp(-1 / 35)  # eta and rho multiplied by this every epoch
     batch_size: int = 32

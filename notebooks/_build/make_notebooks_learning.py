@@ -818,7 +818,7 @@ initial threshold (the value of the reading note; the paper gives none). A neuro
 
 * paper: "all weight values of the neuron are increased by the same amount" — `mode="add"`:
   $w_{ij} \leftarrow w_{ij} + (\text{floor} - \text{wanted})$;
-* reading note: "proportionally" — `mode="scale"` (the library default):
+* reading note: "proportionally" — `mode="scale"` (the default of `apply_threshold_floor`):
   $w_{ij} \leftarrow w_{ij}\cdot \text{floor}/\text{wanted}$. Since scaling weights and threshold together
   leaves $V/V_{th}$ unchanged, the neuron then fires *exactly* as if its threshold were `wanted`.
 
@@ -842,7 +842,27 @@ for mode in ("scale", "add"):
 "scale" reproduces the wanted behaviour exactly; "add" shifts every weight by the same amount, so a
 neuron with $M$ inputs gets an extra drive proportional to the *total* input rate, whatever the
 pattern — it becomes less selective, and with many inputs the shift can matter a lot more than the
-threshold change it replaces. Both are offered (`TrainConfig.floor_mode`); the default is "scale".
+threshold change it replaces.
+
+Over many epochs the picture turns around. A hidden neuron that was told "fire less" again and
+again ends up with mostly *negative* weights; its threshold sinks to the floor, and "scale" then
+multiplies those negative weights — the neuron stays silent for good. "add" lifts every weight,
+so such a neuron comes back. In `results/` (see `results/README.md`), 784-800-10 with "scale" had
+a growing fraction of hidden neurons that never fired, and with "add" it stayed at or near zero. So the trainer's
+default (`TrainConfig.floor_mode`) is the paper's "add"; both are offered. The cell below reads those
+two runs' per-epoch logs (nothing typed in):
+"""),
+    code('''
+from snnlab.dashboard import load_runs
+runs = load_runs()
+for name, mode in (("pi-mnist-800-recenter-fix", "scale"), ("pi-mnist-800-recenter-fix-add", "add")):
+    if name not in runs:
+        print(f"{name}: not in results/ (see results/README.md for its command)")
+        continue
+    dead = [f"{100 * r['dead_fraction'][0]:.1f}" for r in runs[name]["metrics"]]
+    print(f"floor {mode!r:8} hidden neurons that never fired, % per epoch: {', '.join(dead)}")
+'''),
+    md(r"""
 
 **Summary.** The exponential regularizer keeps $\sum_j w_{ij}^2$ near 1 (max-norm-like above,
 L2-like but weak below); threshold regularization ($\Delta V_{th,i} = \rho(N c_i - C)$, summing to zero)

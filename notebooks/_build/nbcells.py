@@ -1,4 +1,5 @@
 """Cell helpers shared by the notebook generators in this folder."""
+import hashlib
 from pathlib import Path
 
 import nbformat
@@ -28,6 +29,8 @@ def check(text):
 
 def write(name, cells):
     nb = new_notebook(cells=cells)
+    for i, cell in enumerate(nb.cells):       # stable ids: regenerating leaves unchanged cells unchanged
+        cell["id"] = hashlib.sha1(f"{name}:{i}:{cell['source']}".encode()).hexdigest()[:8]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     nbformat.write(nb, HERE / name)
