@@ -314,16 +314,20 @@ folder:
 
 ```
 snnlab train --preset quick --out results/quick                # 784-800-10, two epochs, 1 s test
-snnlab train --preset pi-mnist-800 --out results/pi-mnist-800  # Table 2, 200 epochs (days)
+snnlab train --preset pi-mnist-800 --out results/pi-mnist-800  # Table 2, 200 epochs (~8 h here)
 ```
 
-The cell below plots whatever is in `results/` (nothing is typed in by hand; if a file is absent,
-it says so). The paper reports 98.56-98.71% test accuracy for 784-800-10 over epochs 181-200
+The cell below plots the run of each preset found in `results/<preset>/` (nothing is typed in by
+hand; if a file is absent, it says so) and lists the other experiments kept there. The paper reports 98.56-98.71% test accuracy for 784-800-10 over epochs 181-200
 (Table 2).
 """),
     code('''
 root = results_dir()
-runs = load_runs(root)
+every_run = load_runs(root)
+runs = {name: run for name, run in every_run.items() if name in PRESETS}   # one folder per preset
+others = sorted(set(every_run) - set(runs))
+if others:
+    print(f"also in {root} (experiments, see its README.md):", ", ".join(others))
 for name in ("quick", "pi-mnist-800"):
     if name not in runs:
         print(f"{root / name}: no results yet -- make them with:  snnlab train --preset {name} --out results/{name}")

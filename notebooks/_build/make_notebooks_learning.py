@@ -855,7 +855,7 @@ two runs' per-epoch logs (nothing typed in):
     code('''
 from snnlab.dashboard import load_runs
 runs = load_runs()
-for name, mode in (("pi-mnist-800-recenter-fix", "scale"), ("pi-mnist-800-recenter-fix-add", "add")):
+for name, mode in (("pi-mnist-800-recenter-fix", "scale"), ("pi-mnist-800", "add")):
     if name not in runs:
         print(f"{name}: not in results/ (see results/README.md for its command)")
         continue
