@@ -50,3 +50,17 @@ def test_accuracy_at_wall_time_reports_one_line_per_test_duration(capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
     assert [r["test_presentation_s"] for r in rows] == [0.05, 0.1]
     assert all(r["test_digits"] == 40 and r["train_digits_seen"] > 0 for r in rows)
+
+
+@pytest.mark.skipif(not DATA.exists(), reason=f"MNIST test images not found at {DATA}")
+def test_zero_error_fraction_reads_a_checkpoint(tmp_path, capsys):
+    import json
+    from snnlab.train import PRESETS, Trainer
+    Trainer(PRESETS["tiny"].replace(epochs=1), out_dir=tmp_path, progress=False).fit()
+    spec = importlib.util.spec_from_file_location("zef", BENCH.parent / "zero_error_fraction.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main([str(tmp_path / "checkpoint.pkl"), "--batches", "2"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["samples"] == 64 and sum(row["output_neurons_firing_histogram"]) == 64
+    assert 0.0 <= row["zero_error_fraction"] <= 1.0 and row["epochs_done"] == 1
