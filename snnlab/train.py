@@ -55,8 +55,6 @@ class TrainConfig:
     floor_mode: str = "add"           # "add" (paper) or "scale" (note); "scale" cannot revive a
                                       # neuron with net-negative weights (results/README.md)
     recenter_thresholds: bool = True  # give back the mass the floor adds (regularizers.recenter_thresholds)
-    threshold_step_cap: float | None = None   # max |threshold-regularization change| per batch, as a
-                                      # fraction of the threshold (None: no cap, as in the paper)
     decay: float = math.exp(-1 / 35)  # eta and rho multiplied by this every epoch
     batch_size: int = 32
     epochs: int = 1
@@ -205,11 +203,7 @@ class Trainer:
                 layer.weights[...] = exponential_shrink(layer.weights, self.optimizer.lrs[2 * l], cfg.lam, cfg.beta)
         for l, (layer, out) in enumerate(zip(self.net.layers, outputs)):
             if self.rho > 0:                             # section 2.3.2, after the batch
-                change = threshold_regularization(out.counts, self.rho)
-                if cfg.threshold_step_cap is not None:   # our addition (results/README.md, two hidden layers)
-                    cap = cfg.threshold_step_cap * layer.threshold
-                    change = np.clip(change, -cap, cap)
-                wanted = layer.threshold + change
+                wanted = layer.threshold + threshold_regularization(out.counts, self.rho)
             else:
                 wanted = layer.threshold.copy()
             w, th = apply_threshold_floor(layer.weights, layer.threshold, wanted, self.floors[l], cfg.floor_mode)
