@@ -26,7 +26,7 @@ lab: venv
 
 ## train: the main job without a browser
 train: venv
-	$(VENV)/bin/snnlab train --preset quick
+	OMP_NUM_THREADS=1 $(VENV)/bin/snnlab train --preset quick
 
 ## bench: forward-pass benchmark
 bench: venv
