@@ -20,7 +20,13 @@ from pathlib import Path
 from .train import PRESETS, Trainer, TrainingDiverged, trainer_from_checkpoint
 
 
-def _parse_set(items, cfg):
+#: settings a resumed run may change: the trainer reads them afresh every epoch or batch (the
+#: others -- sizes, learning rates, rho, seed, batch size ... -- are fixed when training starts)
+RESUME_SETTABLE = ("train_duration", "eval_duration", "final_eval_duration", "epochs",
+                   "checkpoint_every", "max_rate_per_neuron")
+
+
+def _parse_set(items, cfg, allowed=None):
     changes = {}
     fields = {f.name for f in dataclasses.fields(cfg)}
     for item in items or []:
@@ -29,6 +35,10 @@ def _parse_set(items, cfg):
         key, value = item.split("=", 1)
         if key not in fields:
             raise SystemExit(f"--set: unknown setting {key!r}; known: {', '.join(sorted(fields))}")
+        if allowed is not None and key not in allowed:
+            raise SystemExit(f"--set {key}: cannot be changed when resuming (it is fixed when training "
+                             f"starts); a resumed run can change: {', '.join(allowed)}. "
+                             "Start a new run (another --out) to change it.")
         try:
             changes[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
@@ -59,6 +69,10 @@ def cmd_train(args) -> int:
     if args.resume and ckpt.exists():
         trainer = trainer_from_checkpoint(ckpt, out_dir=out)
         print(f"resuming from {ckpt}: {trainer.epoch} epoch(s) done, next batch {trainer.batch_index}")
+        if args.set:
+            trainer.cfg = _parse_set(args.set, trainer.cfg, allowed=RESUME_SETTABLE)
+            (out / "config.json").write_text(json.dumps(dataclasses.asdict(trainer.cfg), indent=1))
+            print(f"changed for the rest of the run: {', '.join(args.set)} (the run is no longer the preset's)")
     else:
         if args.preset not in PRESETS:
             raise SystemExit(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
@@ -119,7 +133,7 @@ def main(argv=None) -> int:
     t.add_argument("--epochs", type=int, default=None, help="train until this many epochs are done")
     t.add_argument("--out", default=None, help="output folder (default runs/PRESET)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pkl")
-    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value (with --resume: only the per-epoch settings, e.g. train_duration)")
     t.set_defaults(func=cmd_train)
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint")

@@ -145,3 +145,16 @@ def test_kappa_sweep_writes_one_file_per_point_and_skips_done_points(tmp_path, c
     assert main(["--out", str(tmp_path), "--plot", str(tmp_path / "fig3.png")]) == 0
     assert (tmp_path / "fig3.png").stat().st_size > 1000
     assert main(["--out", str(tmp_path / "none"), "--plot", str(tmp_path / "x.png")]) == 1
+
+
+def test_cli_resume_may_change_only_per_epoch_settings(tmp_path, capsys):
+    from snnlab.cli import main
+    out = str(tmp_path / "run")
+    assert main(["train", "--preset", "tiny", "--out", out, "--epochs", "1"]) == 0
+    with pytest.raises(SystemExit, match="eta_w: cannot be changed when resuming.*train_duration"):
+        main(["train", "--preset", "tiny", "--out", out, "--resume", "--set", "eta_w=0.1"])
+    assert main(["train", "--preset", "tiny", "--out", out, "--resume", "--epochs", "2",
+                 "--set", "train_duration=0.02"]) == 0
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train_duration"] == 0.02
+    assert load_checkpoint_file(tmp_path / "run" / "checkpoint.pkl")["config"]["train_duration"] == 0.02
+    assert "changed for the rest of the run: train_duration=0.02" in capsys.readouterr().out
