@@ -65,10 +65,10 @@ class SpikingLayer:
     def input_rows(self) -> np.ndarray:
         raise NotImplementedError
 
-    def forward(self, batch: EventBatch, rho: float = 0.0) -> LayerOutput:
+    def forward(self, batch: EventBatch) -> LayerOutput:
         """Run the layer over a batch of input events (see :func:`forward_events`)."""
         return forward_events(self.input_rows(), self.threshold, batch,
-                              self.tau_mp, self.T_ref, self.kappa, rho)
+                              self.tau_mp, self.T_ref, self.kappa)
 
 
 class DenseLayer(SpikingLayer):
@@ -87,18 +87,14 @@ class DenseLayer(SpikingLayer):
         return rows
 
 
-def forward_events(rows, threshold, batch: EventBatch, tau_mp, T_ref, kappa, rho=0.0) -> LayerOutput:
+def forward_events(rows, threshold, batch: EventBatch, tau_mp, T_ref, kappa) -> LayerOutput:
     """The batched event loop: same arithmetic as :func:`snnlab.neuron.simulate_group`.
 
     Args:
         rows: (M + 1, N) per-input contributions, last row zeros (see module docstring).
-        threshold: (N,) V_th (not modified).
+        threshold: (N,) V_th.
         batch: B samples of input events.
         tau_mp, T_ref, kappa: as in :func:`snnlab.neuron.simulate_group`.
-        rho: threshold regularization *during* the presentation (section 2.3.2, per input
-            event as in the paper): each sample adapts its own copy of the thresholds -- when
-            N_w neurons fire, they rise by rho N, then all N fall by rho N_w.  0 = off (the
-            thresholds stay fixed; the trainer then applies the same rule after the batch).
     Returns:
         :class:`LayerOutput`.
     """
@@ -112,9 +108,7 @@ def forward_events(rows, threshold, batch: EventBatch, tau_mp, T_ref, kappa, rho
     # With WTA every spike resets t_out of the whole group, so t_out is one number per sample.
     t_out = np.full((B, 1) if kappa else (B, N), -np.inf)
     last_refractory = np.full(B, -np.inf)          # latest t_out of any neuron, per sample
-    if rho:
-        threshold = np.tile(threshold, (B, 1))     # one adapting copy per sample
-    neg_threshold = -threshold                     # views of the same numbers, kept in step below
+    neg_threshold = -threshold
     kappa_threshold = kappa * threshold
     t_prev = np.zeros(B)
     min_len = int(batch.n.min()) if B else 0
@@ -136,12 +130,10 @@ def forward_events(rows, threshold, batch: EventBatch, tau_mp, T_ref, kappa, rho
         if s.size:
             row, n = np.nonzero(fired[s])
             b = s[row]
-            n_fired = np.bincount(row, minlength=s.size)
-            th_fired = threshold[b, n] if rho else threshold[n]
-            membrane[b, n] -= th_fired                                    # Eq. 3, reset
+            membrane[b, n] -= threshold[n]                                # Eq. 3, reset
             if kappa:                                                     # WTA, section 2.1.2
-                kth = kappa_threshold[s] if rho else kappa_threshold
-                membrane[s] += kth * (n_fired[:, None] - fired[s])
+                n_fired = np.bincount(row, minlength=s.size)
+                membrane[s] += kappa_threshold * (n_fired[:, None] - fired[s])
                 t_out[s] = t[s, None]
             else:
                 t_out[b, n] = t[b]
@@ -149,11 +141,6 @@ def forward_events(rows, threshold, batch: EventBatch, tau_mp, T_ref, kappa, rho
             spikes_b.append(b)
             spikes_n.append(n)
             spikes_k.append(np.full(b.size, k))
-            if rho:                                                       # section 2.3.2, per event
-                threshold[b, n] += rho * N
-                threshold[s] -= rho * n_fired[:, None]
-                neg_threshold = -threshold
-                kappa_threshold = kappa * threshold
         np.maximum(membrane, neg_threshold, out=membrane)                 # clip at -V_th
     return _collect(batch, membrane, spikes_b, spikes_k, spikes_n, N)
 

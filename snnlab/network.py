@@ -54,14 +54,11 @@ class Network:
     def sizes(self) -> list[int]:
         return [self.layers[0].n_in] + [layer.n_out for layer in self.layers]
 
-    def forward(self, batch: EventBatch, rho: float = 0.0) -> list[LayerOutput]:
-        """Propagate a batch through all layers; returns one LayerOutput per layer.
-
-        rho > 0: threshold regularization during the presentation (see :func:`forward_events`).
-        """
+    def forward(self, batch: EventBatch) -> list[LayerOutput]:
+        """Propagate a batch through all layers; returns one LayerOutput per layer."""
         outputs = []
         for layer in self.layers:
-            out = layer.forward(batch, rho) if rho else layer.forward(batch)
+            out = layer.forward(batch)
             outputs.append(out)
             batch = out.spikes
         return outputs

@@ -55,9 +55,6 @@ class TrainConfig:
     floor_mode: str = "add"           # "add" (paper) or "scale" (note); "scale" cannot revive a
                                       # neuron with net-negative weights (results/README.md)
     recenter_thresholds: bool = True  # give back the mass the floor adds (regularizers.recenter_thresholds)
-    threshold_reg_online: bool = False  # also adapt thresholds per event *during* each presentation
-                                      # (as the paper, batch size 1); the batch's summed change is
-                                      # applied to the shared thresholds after the batch either way
     decay: float = math.exp(-1 / 35)  # eta and rho multiplied by this every epoch
     batch_size: int = 32
     epochs: int = 1
@@ -187,7 +184,7 @@ class Trainer:
         """Forward, backward and update on one mini-batch; returns batch statistics."""
         cfg = self.cfg
         batch = encode_batch(images, self.permutation, duration, cfg.rate, rng)
-        outputs = self.net.forward(batch, self.rho if cfg.threshold_reg_online else 0.0)
+        outputs = self.net.forward(batch)
         self._guard(outputs, duration)
         grads, stats = network_gradients(self.net.layers, outputs, labels, cfg.sigma, cfg.readout,
                                          cfg.silent_output_error)

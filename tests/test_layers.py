@@ -118,33 +118,3 @@ def test_layer_rejects_bad_input():
         layer.forward(EventBatch.from_list([make_events([0.0], [5])]))
     with pytest.raises(ValueError, match="at least one sample"):
         EventBatch.from_list([])
-
-
-def test_threshold_regularization_during_the_presentation_follows_the_rule_per_event():
-    """Section 2.3.2 per event: when N_w of N fire, they rise by rho N, then all fall by rho N_w."""
-    from snnlab.layers import forward_events
-    from snnlab.regularizers import threshold_regularization
-    rho, th0 = 0.05, np.array([0.5, 0.5])
-    W = np.array([[0.6], [0.0]])                     # neuron 0 gets 0.6 per event, neuron 1 nothing
-    ev = make_events(np.arange(6) * 1e-6, np.zeros(6, dtype=int))   # leak negligible, T_ref 0
-    layer = DenseLayer(W, th0, tau_mp=1e3, T_ref=0.0)
-    batch = EventBatch.from_list([ev, ev], duration=0.01)
-    out = forward_events(layer.input_rows(), layer.threshold, batch, 1e3, 0.0, 0.0, rho=rho)
-    # by hand: each spike of neuron 0 raises its threshold by rho (2 rho - rho); V accumulates 0.6
-    V, th, times = 0.0, 0.5, []
-    for k in range(6):
-        V += 0.6
-        if V >= th:
-            V -= th
-            th += rho
-            times.append(k * 1e-6)
-    got = out.spikes.to_list()
-    for b in range(2):
-        np.testing.assert_allclose(got[b]["t"], times, atol=0)
-        assert set(got[b]["ch"].tolist()) == {0}
-    fixed = layer.forward(batch)                      # without adaptation it fires more
-    assert fixed.counts[0, 0] > out.counts[0, 0] == len(times)
-    np.testing.assert_array_equal(layer.threshold, th0)      # the layer's own thresholds untouched
-    # the summed per-event changes are exactly the after-the-batch rule on these counts
-    change = threshold_regularization(out.counts, rho)
-    np.testing.assert_allclose(change, [2 * rho * len(times), -2 * rho * len(times)])
