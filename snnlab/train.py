@@ -49,8 +49,8 @@ class TrainConfig:
     eta_th_ratio: float = 0.1         # eta_th = ratio * eta_w (0.1 SGD, 1.0 Adam)
     lam: float = 0.002                # Eq. 14 lambda
     beta: float = 10.0                # Eq. 14 beta
-    rho: float = 0.000005             # threshold regularization rate, section 2.3.2 (the paper's
-                                      # 4e-5..2e-4 collapses batched training: results/README.md)
+    rho: float = 0.000005             # threshold regularization rate, section 2.3.2 (paper:
+                                      # 4e-5..2e-4 at batch size 1; runs: results/README.md)
     floor_fraction: float = 0.2       # threshold floor = fraction of the initial threshold
     floor_mode: str = "add"           # "add" (paper) or "scale" (note); "scale" cannot revive a
                                       # neuron with net-negative weights (results/README.md)
