@@ -373,10 +373,23 @@ def load_checkpoint_file(path) -> dict:
     return state
 
 
+# Options that existed in earlier versions and were removed, with the value that made them a
+# no-op: a checkpoint that used that value still resumes exactly; any other value cannot.
+REMOVED_OPTIONS = {"threshold_reg_online": False}
+
+
 def trainer_from_checkpoint(path, out_dir=None, progress=True) -> Trainer:
     """A Trainer with the config and state stored in a checkpoint."""
     state = load_checkpoint_file(path)
     cfg_dict = dict(state["config"])
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    for key in sorted(set(cfg_dict) - known):
+        if key in REMOVED_OPTIONS and cfg_dict[key] == REMOVED_OPTIONS[key]:
+            del cfg_dict[key]       # the option was off: the run does not depend on it
+        else:
+            raise ValueError(f"checkpoint {path} was written with the setting {key}={cfg_dict[key]!r}, "
+                             "which this version of snnlab does not have; resume it with the snnlab "
+                             "version that wrote it (see the git log), or start a new run")
     for key in ("hidden", "kappa_hidden", "alpha"):
         cfg_dict[key] = tuple(cfg_dict[key])
     trainer = Trainer(TrainConfig(**cfg_dict), out_dir=out_dir, progress=progress)

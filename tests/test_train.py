@@ -53,6 +53,27 @@ def test_interrupted_run_resumes_bit_for_bit(tmp_path):
     assert full.history[-1]["train_accuracy"] == resumed.history[-1]["train_accuracy"]
 
 
+def _rewrite_config(path, **extra):
+    import pickle
+    state = load_checkpoint_file(path)
+    state["config"].update(extra)
+    path.write_bytes(pickle.dumps(state))
+
+
+def test_checkpoint_from_an_older_version_resumes_when_a_removed_option_was_off(tmp_path):
+    cfg = PRESETS["tiny"].replace(epochs=1)
+    Trainer(cfg, out_dir=tmp_path, progress=False).fit()
+    ckpt = tmp_path / "checkpoint.pkl"
+    _rewrite_config(ckpt, threshold_reg_online=False)     # written before the option was removed
+    assert trainer_from_checkpoint(ckpt, progress=False).epoch == 1
+    _rewrite_config(ckpt, threshold_reg_online=True)      # the run depended on it
+    with pytest.raises(ValueError, match="threshold_reg_online=True.*version"):
+        trainer_from_checkpoint(ckpt, progress=False)
+    _rewrite_config(ckpt, threshold_reg_online=False, no_such_setting=3)
+    with pytest.raises(ValueError, match="no_such_setting=3"):
+        trainer_from_checkpoint(ckpt, progress=False)
+
+
 def test_exploding_firing_stops_with_a_clear_message():
     cfg = PRESETS["tiny"].replace(alpha=(0.02, 0.02), max_rate_per_neuron=200.0)
     tr = Trainer(cfg, progress=False)
