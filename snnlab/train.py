@@ -262,8 +262,9 @@ class Trainer:
                                     _rng(cfg, e, self.batch_index + 1))
             self.batch_index += 1
             self._epoch_stats["time"] += time.perf_counter() - t0
+            # postfix without a refresh, so that tqdm's mininterval keeps log files small
+            bar.set_postfix(acc=f"{self._epoch_stats['correct'] / self._epoch_stats['seen']:.3f}", refresh=False)
             bar.update(1)
-            bar.set_postfix(acc=f"{self._epoch_stats['correct'] / self._epoch_stats['seen']:.3f}")
             info.update(epoch=e + 1, batch=self.batch_index, n_batches=n_batches)
             for cb in self.callbacks:
                 if hasattr(cb, "on_batch_end"):
