@@ -83,6 +83,7 @@ def apply_threshold_floor(weights, threshold, wanted, floor, mode="scale", max_s
     as if its threshold were ``wanted`` (V / V_th is unchanged by scaling both); the factor is
     capped at ``max_scale`` per call so a wanted threshold <= 0 cannot blow the weights up.
     mode "add" (paper: "increased by the same amount"): weights + (floor - wanted).
+    mode "clip": the threshold stops at the floor and the weights are left alone.
 
     Args:
         weights: (N, M), modified copy returned.  threshold: unused old values (N,).
@@ -94,6 +95,8 @@ def apply_threshold_floor(weights, threshold, wanted, floor, mode="scale", max_s
     below = wanted < floor
     if not below.any():
         return weights, wanted
+    if mode == "clip":
+        return weights, np.where(below, floor, wanted)
     weights = weights.copy()
     if mode == "scale":
         factor = np.minimum(floor[below] / np.maximum(wanted[below], floor[below] / max_scale), max_scale)
@@ -101,7 +104,7 @@ def apply_threshold_floor(weights, threshold, wanted, floor, mode="scale", max_s
     elif mode == "add":
         weights[below] += (floor[below] - wanted[below])[:, None]
     else:
-        raise ValueError(f"mode must be 'scale' or 'add', got {mode!r}")
+        raise ValueError(f"mode must be 'scale', 'add' or 'clip', got {mode!r}")
     return weights, np.where(below, floor, wanted)
 
 
