@@ -224,6 +224,9 @@ def test_threshold_floor_scales_weights_so_the_neuron_behaves_as_if_lower():
     np.testing.assert_array_equal(as_if.counts, floored.counts)
     W3, _ = apply_threshold_floor(W, th, wanted, floor, mode="add")
     np.testing.assert_allclose(W3[1], W[1] + 0.1)
+    W4, th4 = apply_threshold_floor(W, th, wanted, floor, mode="clip")
+    np.testing.assert_array_equal(W4, W)
+    np.testing.assert_allclose(th4, [0.8, 0.5, 1.2])
     with pytest.raises(ValueError, match="mode"):
         apply_threshold_floor(W, th, wanted, floor, mode="other")
 
