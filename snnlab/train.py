@@ -52,8 +52,9 @@ class TrainConfig:
     rho: float = 0.000005             # threshold regularization rate, section 2.3.2 (paper:
                                       # 4e-5..2e-4 at batch size 1; runs: results/README.md)
     floor_fraction: float = 0.2       # threshold floor = fraction of the initial threshold
-    floor_mode: str = "add"           # "add" (paper) or "scale" (note); "scale" cannot revive a
-                                      # neuron with net-negative weights (results/README.md)
+    floor_mode: str | tuple = "add"   # "add" (paper), "scale" (note) or "clip" (weights untouched),
+                                      # or one per layer; "scale" and "clip" leave dead neurons dead,
+                                      # "add" runs away in a layer without WTA (results/README.md)
     recenter_thresholds: bool = True  # give back the mass the floor adds (regularizers.recenter_thresholds)
     decay: float = math.exp(-1 / 35)  # eta and rho multiplied by this every epoch
     batch_size: int = 32
@@ -90,6 +91,16 @@ PRESETS = {
     "tiny": TrainConfig(hidden=(40,), train_samples=256, test_samples=200, batch_size=32, epochs=2,
                         eval_duration=0.05, final_eval_duration=0.05),
 }
+
+
+def floor_modes(cfg: TrainConfig) -> list:
+    """The threshold-floor mode of each layer (hidden..., output) from ``cfg.floor_mode``."""
+    n_layers = len(cfg.hidden) + 1
+    modes = [cfg.floor_mode] * n_layers if isinstance(cfg.floor_mode, str) else list(cfg.floor_mode)
+    if len(modes) != n_layers or any(m not in ("add", "scale", "clip") for m in modes):
+        raise ValueError(f"floor_mode must be 'add', 'scale' or 'clip', or a tuple of those with one "
+                         f"entry per layer ({n_layers}); got {cfg.floor_mode!r}")
+    return modes
 
 
 def build_network(cfg: TrainConfig, rng) -> Network:
@@ -155,6 +166,7 @@ class Trainer:
         self.permutation = _rng(self.cfg, 999).permutation(784)
         self.net = build_network(self.cfg, _rng(self.cfg, 1000))
         self.floors = [self.cfg.floor_fraction * layer.threshold.copy() for layer in self.net.layers]
+        self.floor_modes = floor_modes(self.cfg)
         # eta is per sample (the paper trains with batch size 1).  SGD on the batch-mean gradient
         # with B * eta makes one step equal the sum of the B per-sample updates; Adam normalizes
         # its steps, so it takes eta as is.
@@ -206,7 +218,7 @@ class Trainer:
                 wanted = layer.threshold + threshold_regularization(out.counts, self.rho)
             else:
                 wanted = layer.threshold.copy()
-            w, th = apply_threshold_floor(layer.weights, layer.threshold, wanted, self.floors[l], cfg.floor_mode)
+            w, th = apply_threshold_floor(layer.weights, layer.threshold, wanted, self.floors[l], self.floor_modes[l])
             if self.rho > 0 and cfg.recenter_thresholds:
                 th = recenter_thresholds(layer.threshold, th, self.floors[l])
             layer.weights[...] = w
@@ -393,6 +405,8 @@ def trainer_from_checkpoint(path, out_dir=None, progress=True) -> Trainer:
                              "version that wrote it (see the git log), or start a new run")
     for key in ("hidden", "kappa_hidden", "alpha"):
         cfg_dict[key] = tuple(cfg_dict[key])
+    if isinstance(cfg_dict.get("floor_mode"), list):       # JSON/pickle round trip of a tuple
+        cfg_dict["floor_mode"] = tuple(cfg_dict["floor_mode"])
     trainer = Trainer(TrainConfig(**cfg_dict), out_dir=out_dir, progress=progress)
     return trainer.load_checkpoint(path)
 
