@@ -179,3 +179,28 @@ def test_cli_resume_may_change_only_per_epoch_settings(tmp_path, capsys):
     assert json.loads((tmp_path / "run" / "config.json").read_text())["train_duration"] == 0.02
     assert load_checkpoint_file(tmp_path / "run" / "checkpoint.pkl")["config"]["train_duration"] == 0.02
     assert "changed for the rest of the run: train_duration=0.02" in capsys.readouterr().out
+
+
+def test_floor_mode_per_layer_is_applied_to_each_layer_and_survives_a_checkpoint(tmp_path, monkeypatch):
+    from snnlab.train import floor_modes
+    cfg = PRESETS["tiny"].replace(hidden=(30, 20), kappa_hidden=(-0.4, 0.0), alpha=(5.0, 3.0, 3.0),
+                                  floor_mode=("add", "clip", "add"), epochs=1)
+    assert floor_modes(cfg) == ["add", "clip", "add"]
+    assert floor_modes(cfg.replace(floor_mode="scale")) == ["scale"] * 3
+    for bad in (("add", "clip"), ("add", "clip", "shift"), "shift"):
+        with pytest.raises(ValueError, match="one entry per layer"):
+            Trainer(cfg.replace(floor_mode=bad), progress=False)
+    tr = Trainer(cfg.replace(rho=0.05), out_dir=tmp_path, progress=False)   # rho large: floors are hit
+    before = [layer.weights.copy() for layer in tr.net.layers]
+    import snnlab.train as train_module
+    calls, real = [], train_module.apply_threshold_floor
+
+    def spy(weights, threshold, wanted, floor, mode="scale"):
+        calls.append(mode)
+        return real(weights, threshold, wanted, floor, mode)
+    monkeypatch.setattr(train_module, "apply_threshold_floor", spy)
+    tr.train_batch(tr.train_images[:32], tr.train_labels[:32], 0.05, np.random.default_rng(0))
+    assert calls == ["add", "clip", "add"]
+    assert any(np.any(b != layer.weights) for b, layer in zip(before, tr.net.layers))
+    tr.save_checkpoint()
+    assert trainer_from_checkpoint(tmp_path / "checkpoint.pkl", progress=False).cfg.floor_mode == ("add", "clip", "add")
