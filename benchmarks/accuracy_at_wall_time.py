@@ -13,6 +13,7 @@ import argparse
 import json
 import time
 
+from snnlab.cli import _parse_set
 from snnlab.train import PRESETS, Trainer
 
 
@@ -33,8 +34,11 @@ def main(argv=None):
     p.add_argument("--nt", type=int, default=10000)
     p.add_argument("--test-duration", type=float, nargs="+", default=[0.2], help="s per test digit")
     p.add_argument("--preset", default="quick")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="change a setting of the preset (as snnlab train --set)")
     a = p.parse_args(argv)
-    trainer = Trainer(PRESETS[a.preset], progress=False, callbacks=[Budget(a.seconds)])
+    cfg = _parse_set(a.set, PRESETS[a.preset])
+    trainer = Trainer(cfg, progress=False, callbacks=[Budget(a.seconds)])
     try:
         trainer.fit(1)
     except StopIteration:
@@ -43,7 +47,7 @@ def main(argv=None):
     seen = s["seen"] if trainer.epoch == 0 else len(trainer.train_labels)
     for duration in a.test_duration:
         res = trainer.evaluate(duration=duration, n=a.nt)
-        print(json.dumps({"preset": a.preset, "budget_s": a.seconds, "train_digits_seen": seen,
+        print(json.dumps({"preset": a.preset, "set": a.set, "budget_s": a.seconds, "train_digits_seen": seen,
                           "test_accuracy": res["accuracy"], "test_digits": res["n"],
                           "test_presentation_s": res["duration_s"]}), flush=True)
     return 0
