@@ -863,6 +863,31 @@ for name, mode in (("pi-mnist-800-recenter-fix", "scale"), ("pi-mnist-800", "add
     print(f"floor {mode!r:8} hidden neurons that never fired, % per epoch: {', '.join(dead)}")
 '''),
     md(r"""
+**But "add" has a price in a layer without WTA.** In 784-500-500-10 the second hidden layer has no
+lateral inhibition (the paper's best setting), so its total spike count can grow. The zero-sum rule
+lowers every threshold by $\rho\,C$ ($C$ = the layer's spikes in the batch); neurons below the floor
+then get $+(\text{floor} - \text{wanted})$ on *each of their 500 weights*, fire more, $C$ grows, and
+the next deficit is larger: a loop. `results/pi-mnist-500-500-whatif/` continued one checkpoint of
+that net in four ways (`benchmarks/watch_layers.py CHECKPOINT --set ...`); the cell prints how each
+ended (the last line of each file):
+"""),
+    code('''
+from snnlab.dashboard import results_dir
+whatif = results_dir() / "pi-mnist-500-500-whatif"
+for variant in ("default", "norecenter", "rho0", "clip"):
+    f = whatif / f"watch-{variant}.txt"
+    if not f.exists():
+        print(f"{f}: not found (see results/README.md for its command)")
+        continue
+    lines = [line for line in f.read_text().splitlines() if line.startswith(("epoch", "DIVERGED"))]
+    batches = sum(line.startswith("epoch") for line in lines)
+    print(f"{variant:11} {batches:3d} batches, last: {lines[-1][:110]}")
+'''),
+    md(r"""
+Only the variants whose floor leaves the weights alone (`rho = 0`, or `floor_mode="clip"`) stay
+stable, so the loop runs through the floor's weight growth. `TrainConfig.floor_mode` therefore also
+accepts `"clip"` and a tuple with one mode per layer. Whether that is enough to train 500-500 is
+recorded in `results/README.md`.
 
 **Summary.** The exponential regularizer keeps $\sum_j w_{ij}^2$ near 1 (max-norm-like above,
 L2-like but weak below); threshold regularization ($\Delta V_{th,i} = \rho(N c_i - C)$, summing to zero)
