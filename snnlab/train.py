@@ -273,24 +273,26 @@ class Trainer:
         n_batches = math.ceil(len(order) / cfg.batch_size)
         bar = _tqdm(total=n_batches, initial=self.batch_index, desc=f"epoch {e + 1}", disable=not self.progress)
         last_ckpt = time.perf_counter()
-        while self.batch_index < n_batches:
-            t0 = time.perf_counter()
-            idx = order[self.batch_index * cfg.batch_size:(self.batch_index + 1) * cfg.batch_size]
-            info = self.train_batch(self.train_images[idx], self.train_labels[idx], duration,
-                                    _rng(cfg, e, self.batch_index + 1))
-            self.batch_index += 1
-            self._epoch_stats["time"] += time.perf_counter() - t0
-            # postfix without a refresh, so that tqdm's mininterval keeps log files small
-            bar.set_postfix(acc=f"{self._epoch_stats['correct'] / self._epoch_stats['seen']:.3f}", refresh=False)
-            bar.update(1)
-            info.update(epoch=e + 1, batch=self.batch_index, n_batches=n_batches)
-            for cb in self.callbacks:
-                if hasattr(cb, "on_batch_end"):
-                    cb.on_batch_end(self, info)
-            if self.out_dir and time.perf_counter() - last_ckpt > cfg.checkpoint_every:
-                self.save_checkpoint()
-                last_ckpt = time.perf_counter()
-        bar.close()
+        try:                 # close the bar on any exit, so an error message starts on its own line
+            while self.batch_index < n_batches:
+                t0 = time.perf_counter()
+                idx = order[self.batch_index * cfg.batch_size:(self.batch_index + 1) * cfg.batch_size]
+                info = self.train_batch(self.train_images[idx], self.train_labels[idx], duration,
+                                        _rng(cfg, e, self.batch_index + 1))
+                self.batch_index += 1
+                self._epoch_stats["time"] += time.perf_counter() - t0
+                # postfix without a refresh, so that tqdm's mininterval keeps log files small
+                bar.set_postfix(acc=f"{self._epoch_stats['correct'] / self._epoch_stats['seen']:.3f}", refresh=False)
+                bar.update(1)
+                info.update(epoch=e + 1, batch=self.batch_index, n_batches=n_batches)
+                for cb in self.callbacks:
+                    if hasattr(cb, "on_batch_end"):
+                        cb.on_batch_end(self, info)
+                if self.out_dir and time.perf_counter() - last_ckpt > cfg.checkpoint_every:
+                    self.save_checkpoint()
+                    last_ckpt = time.perf_counter()
+        finally:
+            bar.close()
         s = self._epoch_stats
         test = self.evaluate(duration=cfg.eval_duration)
         n_seen = max(s["seen"], 1)
