@@ -120,7 +120,7 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     trainer = trainer_from_checkpoint(args.checkpoint, progress=True)
-    res = trainer.evaluate(duration=args.duration, n=args.n)
+    res = trainer.evaluate(duration=args.duration, n=args.n, split=args.split)
     print(json.dumps(res))
     return 0
 
@@ -138,7 +138,9 @@ def main(argv=None) -> int:
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint")
     e.add_argument("--duration", type=float, default=1.0, help="presentation per test digit (s)")
-    e.add_argument("--n", type=int, default=None, help="first N test digits (default all 10,000)")
+    e.add_argument("--n", type=int, default=None, help="first N digits (default all of the split)")
+    e.add_argument("--split", choices=("test", "train"), default="test",
+                   help="test set (default) or training set (to compare: under- or overfitting?)")
     e.set_defaults(func=cmd_evaluate)
     args = p.parse_args(argv)
     return args.func(args)

@@ -328,10 +328,15 @@ class Trainer:
         return self.history
 
     # -------------------------------------------------------------- evaluation
-    def evaluate(self, duration=None, n=None, batch_size=64, seed=12345) -> dict:
-        """Accuracy on the test set (first ``n`` samples) with ``duration``-second presentations."""
+    def evaluate(self, duration=None, n=None, batch_size=64, seed=12345, split="test") -> dict:
+        """Accuracy on the first ``n`` samples of the test set (or, with ``split="train"``, of the
+        training set, to tell under- from overfitting) with ``duration``-second presentations."""
         duration = self.cfg.final_eval_duration if duration is None else duration
-        images, labels = self.test_images[:n], self.test_labels[:n]
+        if split not in ("test", "train"):
+            raise ValueError(f"split must be 'test' or 'train', got {split!r}")
+        images, labels = (self.test_images, self.test_labels) if split == "test" else \
+            (self.train_images, self.train_labels)
+        images, labels = images[:n], labels[:n]
         correct = silent_total = 0
         rng = np.random.default_rng(seed)
         bar = _tqdm(total=len(labels), desc=f"test {duration * 1000:.0f} ms", disable=not self.progress, leave=False)
@@ -343,7 +348,7 @@ class Trainer:
             bar.update(len(pred))
         bar.close()
         return {"accuracy": correct / len(labels), "silent_fraction": silent_total / len(labels),
-                "n": len(labels), "duration_s": duration}
+                "n": len(labels), "duration_s": duration, "split": split}
 
     # -------------------------------------------------------------- checkpoints
     def state(self) -> dict:

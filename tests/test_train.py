@@ -216,3 +216,23 @@ def test_floor_mode_per_layer_is_applied_to_each_layer_and_survives_a_checkpoint
     assert any(np.any(b != layer.weights) for b, layer in zip(before, tr.net.layers))
     tr.save_checkpoint()
     assert trainer_from_checkpoint(tmp_path / "checkpoint.pkl", progress=False).cfg.floor_mode == ("add", "clip", "add")
+
+
+def test_cli_evaluate_reports_test_or_training_accuracy_of_a_checkpoint(tmp_path, capsys):
+    from snnlab.cli import main
+    tr = Trainer(PRESETS["tiny"].replace(epochs=1), out_dir=tmp_path, progress=False)
+    tr.fit()
+    ckpt = str(tmp_path / "checkpoint.pkl")
+    capsys.readouterr()
+    for split, images, labels in (("test", tr.test_images, tr.test_labels),
+                                  ("train", tr.train_images, tr.train_labels)):
+        assert main(["evaluate", ckpt, "--duration", "0.05", "--n", "200", "--split", split]) == 0
+        res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert res["split"] == split and res["n"] == 200 and res["duration_s"] == 0.05
+        # the same digits, the same Poisson seed: the CLI's answer is the trainer's
+        tr.test_images, tr.test_labels = images, labels
+        assert res["accuracy"] == tr.evaluate(duration=0.05, n=200)["accuracy"]
+    with pytest.raises(ValueError, match="split"):
+        tr.evaluate(duration=0.05, n=4, split="validation")
+    with pytest.raises(FileNotFoundError, match="train first"):
+        main(["evaluate", str(tmp_path / "nothing.pkl")])
