@@ -317,6 +317,12 @@ snnlab train --preset quick --out results/quick                # 784-800-10, two
 snnlab train --preset pi-mnist-800 --out results/pi-mnist-800  # Table 2, 200 epochs (~8 h here)
 ```
 
+One preset differs from the paper on purpose, and `results/README.md` shows why:
+`pi-mnist-500-500` trains with **Adam**, because with the paper's SGD (kept as
+`pi-mnist-500-500-sgd`) the second hidden layer, which has no WTA, grows its activity every
+epoch until the run stops. `snnlab evaluate CHECKPOINT --split train` scores training digits, so
+you can tell whether a network underfits or overfits.
+
 The cell below plots the run of each preset found in `results/<preset>/` (nothing is typed in by
 hand; if a file is absent, it says so) and lists the other experiments kept there. The paper reports 98.56-98.71% test accuracy for 784-800-10 over epochs 181-200
 (Table 2).
