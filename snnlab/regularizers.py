@@ -76,6 +76,9 @@ def threshold_regularization(counts, rho):
     return rho * (N * per_neuron - per_neuron.sum())
 
 
+FLOOR_MODES = ("scale", "add", "clip")
+
+
 def apply_threshold_floor(weights, threshold, wanted, floor, mode="scale", max_scale=2.0):
     """Keep thresholds >= floor; a neuron that wanted lower gets stronger weights instead.
 
@@ -92,6 +95,8 @@ def apply_threshold_floor(weights, threshold, wanted, floor, mode="scale", max_s
         (weights, threshold) new arrays.
     """
     floor = np.broadcast_to(np.asarray(floor, dtype=np.float64), wanted.shape)
+    if mode not in FLOOR_MODES:
+        raise ValueError(f"mode must be one of {FLOOR_MODES}, got {mode!r}")
     below = wanted < floor
     if not below.any():
         return weights, wanted
@@ -101,10 +106,8 @@ def apply_threshold_floor(weights, threshold, wanted, floor, mode="scale", max_s
     if mode == "scale":
         factor = np.minimum(floor[below] / np.maximum(wanted[below], floor[below] / max_scale), max_scale)
         weights[below] *= factor[:, None]
-    elif mode == "add":
+    else:                                   # "add"
         weights[below] += (floor[below] - wanted[below])[:, None]
-    else:
-        raise ValueError(f"mode must be 'scale', 'add' or 'clip', got {mode!r}")
     return weights, np.where(below, floor, wanted)
 
 

@@ -26,7 +26,7 @@ from .events import EventBatch, poisson_encode
 from .learning import network_gradients
 from .network import Network, init_dense, predict_from_output
 from .optim import make_optimizer
-from .regularizers import (apply_threshold_floor, exponential_gradient, exponential_shrink, recenter_thresholds,
+from .regularizers import (FLOOR_MODES, apply_threshold_floor, exponential_gradient, exponential_shrink, recenter_thresholds,
                            threshold_regularization)
 
 
@@ -103,8 +103,8 @@ def floor_modes(cfg: TrainConfig) -> list:
     """The threshold-floor mode of each layer (hidden..., output) from ``cfg.floor_mode``."""
     n_layers = len(cfg.hidden) + 1
     modes = [cfg.floor_mode] * n_layers if isinstance(cfg.floor_mode, str) else list(cfg.floor_mode)
-    if len(modes) != n_layers or any(m not in ("add", "scale", "clip") for m in modes):
-        raise ValueError(f"floor_mode must be 'add', 'scale' or 'clip', or a tuple of those with one "
+    if len(modes) != n_layers or any(m not in FLOOR_MODES for m in modes):
+        raise ValueError(f"floor_mode must be one of {FLOOR_MODES}, or a tuple of those with one "
                          f"entry per layer ({n_layers}); got {cfg.floor_mode!r}")
     return modes
 
@@ -172,7 +172,7 @@ class Trainer:
         self.permutation = _rng(self.cfg, 999).permutation(784)
         self.net = build_network(self.cfg, _rng(self.cfg, 1000))
         self.floors = [self.cfg.floor_fraction * layer.threshold.copy() for layer in self.net.layers]
-        self.floor_modes = floor_modes(self.cfg)
+        floor_modes(self.cfg)       # a wrong floor_mode fails here, not after the first batch
         # eta is per sample (the paper trains with batch size 1).  SGD on the batch-mean gradient
         # with B * eta makes one step equal the sum of the B per-sample updates; Adam normalizes
         # its steps, so it takes eta as is.
@@ -219,12 +219,13 @@ class Trainer:
             for l in hidden:
                 layer = self.net.layers[l]
                 layer.weights[...] = exponential_shrink(layer.weights, self.optimizer.lrs[2 * l], cfg.lam, cfg.beta)
+        modes = floor_modes(cfg)                         # read each batch, like the other settings
         for l, (layer, out) in enumerate(zip(self.net.layers, outputs)):
             if self.rho > 0:                             # section 2.3.2, after the batch
                 wanted = layer.threshold + threshold_regularization(out.counts, self.rho)
             else:
                 wanted = layer.threshold.copy()
-            w, th = apply_threshold_floor(layer.weights, layer.threshold, wanted, self.floors[l], self.floor_modes[l])
+            w, th = apply_threshold_floor(layer.weights, layer.threshold, wanted, self.floors[l], modes[l])
             if self.rho > 0 and cfg.recenter_thresholds:
                 th = recenter_thresholds(layer.threshold, th, self.floors[l])
             layer.weights[...] = w

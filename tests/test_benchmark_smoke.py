@@ -82,3 +82,25 @@ def test_watch_layers_prints_one_line_per_batch_and_writes_nothing(tmp_path, cap
     assert len(lines) == 3 and all("L2: min V_th" in line for line in lines)
     assert lines[0].startswith("epoch 2 batch     1")          # batches done in the epoch
     assert (tmp_path / "checkpoint.pkl").read_bytes() == before
+
+
+@pytest.mark.skipif(not DATA.exists(), reason=f"MNIST test images not found at {DATA}")
+def test_watch_layers_set_changes_what_the_trainer_does(tmp_path, capsys, monkeypatch):
+    """--set must reach the training step (a setting cached at construction would be ignored)."""
+    import snnlab.train as train_module
+    from snnlab.train import PRESETS, Trainer
+    Trainer(PRESETS["tiny"].replace(epochs=1), out_dir=tmp_path, progress=False).fit()
+    calls, real = [], train_module.apply_threshold_floor
+
+    def spy(weights, threshold, wanted, floor, mode="scale"):
+        calls.append(mode)
+        return real(weights, threshold, wanted, floor, mode)
+    monkeypatch.setattr(train_module, "apply_threshold_floor", spy)
+    spec = importlib.util.spec_from_file_location("watch", BENCH.parent / "watch_layers.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main([str(tmp_path / "checkpoint.pkl"), "--batches", "2", "--set", "floor_mode='clip'"]) == 0
+    assert calls == ["clip"] * 4                                  # 2 batches x 2 layers
+    assert "settings changed: floor_mode='clip'" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="cannot change eta_w"):
+        mod.main([str(tmp_path / "checkpoint.pkl"), "--set", "eta_w=0.1"])
