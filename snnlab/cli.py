@@ -23,7 +23,7 @@ from .train import PRESETS, Trainer, TrainingDiverged, trainer_from_checkpoint
 #: settings a resumed run may change: the trainer reads them afresh every epoch or batch (the
 #: others -- sizes, learning rates, rho, seed, batch size ... -- are fixed when training starts)
 RESUME_SETTABLE = ("train_duration", "eval_duration", "final_eval_duration", "epochs",
-                   "checkpoint_every", "max_rate_per_neuron")
+                   "checkpoint_every", "max_rate_per_neuron", "target_count")
 
 
 def _parse_set(items, cfg, allowed=None):

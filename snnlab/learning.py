@@ -101,17 +101,23 @@ def da_dx(weights, threshold, kappa, sigma=0.5):
 
 
 # ---------------------------------------------------------------- Eq. 16: output error
-def output_error(counts, labels, n_classes=None):
+def output_error(counts, labels, n_classes=None, target_count=1):
     """Eq. 16 and the text after it: o = counts / max count, e = (o - y) / sqrt(N_nze).
 
     Args:
         counts: (B, C) output spike counts.  labels: (B,) integer classes.
+        target_count: o = counts / max(max count, target_count).  1 is Eq. 16 exactly.  A larger
+            value is a margin (our deviation, not in the paper): a target that fires alone but
+            fewer than ``target_count`` spikes still gets error, o_target = count / target_count.
     Returns:
         (e (B, C), o (B, C)).  A sample whose o equals y has e = 0 (no update).
     """
+    if not (isinstance(target_count, (int, np.integer)) and target_count >= 1):
+        raise ValueError(f"target_count must be an integer >= 1 (1 = the paper's Eq. 16); got {target_count!r}")
     counts = np.asarray(counts, dtype=np.float64)
     B, C = counts.shape
-    peak = counts.max(axis=1, keepdims=True)
+    peak = np.maximum(counts.max(axis=1, keepdims=True), target_count)
+    peak[counts.max(axis=1) == 0] = 0      # nothing fired: o = 0
     o = np.divide(counts, peak, out=np.zeros_like(counts), where=peak > 0)
     y = np.zeros((B, C))
     y[np.arange(B), labels] = 1.0
@@ -204,7 +210,8 @@ def input_counts(batch, n_in):
     return flat.reshape(batch.batch_size, n_in)
 
 
-def network_gradients(layers, outputs, labels, sigma=0.5, readout="end", silent_output_error=True):
+def network_gradients(layers, outputs, labels, sigma=0.5, readout="end", silent_output_error=True,
+                      target_count=1):
     """Backpropagate one batch through a network (Eqs. 4, 9, 12, 13, 16).
 
     Args:
@@ -215,13 +222,14 @@ def network_gradients(layers, outputs, labels, sigma=0.5, readout="end", silent_
         readout: when traces are read, "end" or "integral" (see :func:`snnlab.layers.traces`).
         silent_output_error: True -> every output neuron carries error, including silent ones
             (a silent target neuron can learn); False -> only active output neurons (literal).
+        target_count: see :func:`output_error` (1 = Eq. 16).
     Returns:
         (grads, stats): grads = list of (dL/dW (N, M), dL/dV_th (N,)) per layer;
         stats = dict with per-sample loss (B,), o (B, C) and the deltas per layer.
     """
     from .layers import input_traces, output_traces   # local: learning does not need layers otherwise
 
-    e, o = output_error(outputs[-1].counts, labels, layers[-1].n_out)
+    e, o = output_error(outputs[-1].counts, labels, layers[-1].n_out, target_count)
     grads = [None] * len(layers)
     deltas = [None] * len(layers)
     err = e

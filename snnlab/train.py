@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .events import EventBatch, poisson_encode
-from .learning import network_gradients
+from .learning import network_gradients, output_error
 from .network import Network, init_dense, predict_from_output
 from .optim import make_optimizer
 from .regularizers import (FLOOR_MODES, apply_threshold_floor, exponential_gradient, exponential_shrink, recenter_thresholds,
@@ -68,6 +68,8 @@ class TrainConfig:
     test_samples: int | None = None   # None = all 10,000
     readout: str = "end"              # trace readout: "end" or "integral"
     silent_output_error: bool = True  # silent output neurons receive error
+    target_count: int = 1             # output spikes at which o_target = 1; 1 = Eq. 16, more = a
+                                      # margin (our deviation; learning.output_error)
     init_variant: str = "paper"       # "paper" or "note" (ALGORITHM.md section 7)
     seed: int = 0
     checkpoint_every: float = 120.0   # s of wall time between mid-epoch checkpoints
@@ -173,6 +175,7 @@ class Trainer:
         self.net = build_network(self.cfg, _rng(self.cfg, 1000))
         self.floors = [self.cfg.floor_fraction * layer.threshold.copy() for layer in self.net.layers]
         floor_modes(self.cfg)       # a wrong floor_mode fails here, not after the first batch
+        output_error(np.zeros((1, 10)), np.zeros(1, int), target_count=self.cfg.target_count)   # and target_count
         # eta is per sample (the paper trains with batch size 1).  SGD on the batch-mean gradient
         # with B * eta makes one step equal the sum of the B per-sample updates; Adam normalizes
         # its steps, so it takes eta as is.
@@ -205,7 +208,7 @@ class Trainer:
         outputs = self.net.forward(batch)
         self._guard(outputs, duration)
         grads, stats = network_gradients(self.net.layers, outputs, labels, cfg.sigma, cfg.readout,
-                                         cfg.silent_output_error)
+                                         cfg.silent_output_error, cfg.target_count)
         n_layers = len(self.net.layers)
         flat_grads = []
         hidden = range(n_layers - 1) if cfg.lam > 0 else range(0)   # Eqs. 14-15: hidden layers only

@@ -151,6 +151,23 @@ def test_eq16_output_error():
     np.testing.assert_allclose(e[2], 0)                      # perfect: no update
 
 
+def test_output_error_margin_target_count():
+    counts = np.array([[0, 2, 4, 0], [0, 0, 0, 0], [0, 0, 3, 0], [0, 1, 0, 0], [0, 0, 5, 0]])
+    labels = np.array([1, 2, 2, 1, 2])
+    e1, o1 = L.output_error(counts, labels)
+    np.testing.assert_array_equal(L.output_error(counts, labels, target_count=1)[0], e1)   # 1 = Eq. 16
+    e, o = L.output_error(counts, labels, target_count=4)
+    np.testing.assert_allclose(e[0], e1[0])                  # max count 4 >= 4: as Eq. 16
+    np.testing.assert_allclose(e[1], e1[1])                  # nothing fired: as Eq. 16
+    np.testing.assert_allclose(o[2], [0, 0, 0.75, 0])        # target alone, 3 < 4 spikes: still errs
+    np.testing.assert_allclose(e[2], [0, 0, -0.25, 0])
+    np.testing.assert_allclose(e[3], [0, -0.75, 0, 0])
+    np.testing.assert_allclose(e[4], 0)                      # 5 >= 4 spikes alone: no update
+    for bad in (0, 2.5, -1):
+        with pytest.raises(ValueError, match="target_count must be an integer >= 1"):
+            L.output_error(counts, labels, target_count=bad)
+
+
 def test_eq12_keeps_the_error_energy_near_one_through_three_hidden_layers():
     rng = np.random.default_rng(6)
     sizes = [784, 500, 400, 300, 10]

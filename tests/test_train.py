@@ -236,3 +236,14 @@ def test_cli_evaluate_reports_test_or_training_accuracy_of_a_checkpoint(tmp_path
         tr.evaluate(duration=0.05, n=4, split="validation")
     with pytest.raises(FileNotFoundError, match="train first"):
         main(["evaluate", str(tmp_path / "nothing.pkl")])
+
+
+def test_target_count_reaches_the_training_step_and_is_checked_up_front():
+    with pytest.raises(ValueError, match="target_count must be an integer >= 1"):
+        Trainer(PRESETS["tiny"].replace(target_count=0), progress=False)
+    weights = {}
+    for k in (1, 6):
+        tr = Trainer(PRESETS["tiny"].replace(target_count=k), progress=False)
+        stats = tr.train_batch(tr.train_images[:32], tr.train_labels[:32], 0.05, np.random.default_rng(0))
+        weights[k] = tr.net.layers[-1].weights.copy()
+    assert not np.allclose(weights[1], weights[6])   # a larger target_count gives more error, other steps
