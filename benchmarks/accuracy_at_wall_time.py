@@ -34,7 +34,7 @@ def main(argv=None):
     p.add_argument("--nt", type=int, default=10000)
     p.add_argument("--test-duration", type=float, nargs="+", default=[0.2], help="s per test digit")
     p.add_argument("--preset", default="quick")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+    p.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                    help="change a setting of the preset (as snnlab train --set)")
     a = p.parse_args(argv)
     cfg = _parse_set(a.set, PRESETS[a.preset])

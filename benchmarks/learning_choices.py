@@ -29,7 +29,7 @@ def main(argv=None):
     p.add_argument("--n", type=int, default=20000, help="training digits (one pass)")
     p.add_argument("--nt", type=int, default=2000, help="test digits")
     p.add_argument("--test-duration", type=float, default=0.2, help="s per test digit")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="fixed overrides")
+    p.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE", help="fixed overrides")
     p.add_argument("--out", default="results/choices.jsonl")
     a = p.parse_args(argv)
     key, values = a.vary.split("=", 1)

@@ -39,7 +39,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint")
     p.add_argument("--batches", type=int, default=200, help="stop after this many batches")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+    p.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                    help="change a setting before continuing (any TrainConfig field)")
     a = p.parse_args(argv)
     tr = trainer_from_checkpoint(a.checkpoint, out_dir=None, progress=False)

@@ -133,7 +133,9 @@ def main(argv=None) -> int:
     t.add_argument("--epochs", type=int, default=None, help="train until this many epochs are done")
     t.add_argument("--out", default=None, help="output folder (default runs/PRESET)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pkl")
-    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config value (with --resume: only the per-epoch settings, e.g. train_duration)")
+    t.add_argument("--set", action="extend", nargs="+", metavar="KEY=VALUE",
+                   help="override config values, e.g. --set rho=4e-5 batch_size=8 (with --resume: only the "
+                        "per-epoch settings, e.g. train_duration)")
     t.set_defaults(func=cmd_train)
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint")

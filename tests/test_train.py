@@ -187,10 +187,11 @@ def test_cli_resume_may_change_only_per_epoch_settings(tmp_path, capsys):
     with pytest.raises(SystemExit, match="eta_w: cannot be changed when resuming.*train_duration"):
         main(["train", "--preset", "tiny", "--out", out, "--resume", "--set", "eta_w=0.1"])
     assert main(["train", "--preset", "tiny", "--out", out, "--resume", "--epochs", "2",
-                 "--set", "train_duration=0.02"]) == 0
+                 "--set", "train_duration=0.02", "target_count=2"]) == 0     # several after one --set
     assert json.loads((tmp_path / "run" / "config.json").read_text())["train_duration"] == 0.02
-    assert load_checkpoint_file(tmp_path / "run" / "checkpoint.pkl")["config"]["train_duration"] == 0.02
-    assert "changed for the rest of the run: train_duration=0.02" in capsys.readouterr().out
+    saved = load_checkpoint_file(tmp_path / "run" / "checkpoint.pkl")["config"]
+    assert (saved["train_duration"], saved["target_count"]) == (0.02, 2)
+    assert "changed for the rest of the run: train_duration=0.02, target_count=2" in capsys.readouterr().out
 
 
 def test_floor_mode_per_layer_is_applied_to_each_layer_and_survives_a_checkpoint(tmp_path, monkeypatch):
