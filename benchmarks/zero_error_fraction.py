@@ -2,7 +2,8 @@
 
 Loads a checkpoint, presents --batches x 32 random training digits (--duration s each, as in
 training) and prints: the fraction of samples whose output error is exactly zero, the training
-accuracy, and how many output neurons fire per sample.
+accuracy, how many output neurons fire per sample, and how many spikes the target neuron fires
+(what a margin such as ``target_count`` would act on).
 
     python benchmarks/zero_error_fraction.py results/pi-mnist-800/checkpoint.pkl
 """
@@ -27,7 +28,7 @@ def main(argv=None):
     tr = trainer_from_checkpoint(a.checkpoint, progress=False)
     rng = np.random.default_rng(a.seed)
     zero = correct = seen = 0
-    firing = []
+    firing, target_spikes = [], []
     for _ in range(a.batches):
         idx = rng.choice(len(tr.train_labels), 32, replace=False)
         labels = tr.train_labels[idx]
@@ -38,11 +39,13 @@ def main(argv=None):
         correct += int((counts.argmax(axis=1) == labels).sum())
         seen += len(labels)
         firing += list((counts > 0).sum(axis=1))
+        target_spikes += list(counts[np.arange(len(labels)), labels].astype(int))
     hist = np.bincount(firing, minlength=3)
     print(json.dumps({"checkpoint": a.checkpoint, "epochs_done": tr.epoch, "samples": seen,
                       "presentation_s": a.duration, "zero_error_fraction": zero / seen,
                       "train_accuracy_argmax": correct / seen,
-                      "output_neurons_firing_histogram": hist.tolist()}))
+                      "output_neurons_firing_histogram": hist.tolist(),
+                      "target_spikes_histogram": np.bincount(target_spikes).tolist()}))
     return 0
 
 

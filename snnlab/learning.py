@@ -101,6 +101,12 @@ def da_dx(weights, threshold, kappa, sigma=0.5):
 
 
 # ---------------------------------------------------------------- Eq. 16: output error
+def check_target_count(target_count):
+    """Raise a clear error unless ``target_count`` (see :func:`output_error`) is an integer >= 1."""
+    if not (isinstance(target_count, (int, np.integer)) and target_count >= 1):
+        raise ValueError(f"target_count must be an integer >= 1 (1 = the paper's Eq. 16); got {target_count!r}")
+
+
 def output_error(counts, labels, n_classes=None, target_count=1):
     """Eq. 16 and the text after it: o = counts / max count, e = (o - y) / sqrt(N_nze).
 
@@ -112,12 +118,11 @@ def output_error(counts, labels, n_classes=None, target_count=1):
     Returns:
         (e (B, C), o (B, C)).  A sample whose o equals y has e = 0 (no update).
     """
-    if not (isinstance(target_count, (int, np.integer)) and target_count >= 1):
-        raise ValueError(f"target_count must be an integer >= 1 (1 = the paper's Eq. 16); got {target_count!r}")
+    check_target_count(target_count)
     counts = np.asarray(counts, dtype=np.float64)
     B, C = counts.shape
-    peak = np.maximum(counts.max(axis=1, keepdims=True), target_count)
-    peak[counts.max(axis=1) == 0] = 0      # nothing fired: o = 0
+    peak = counts.max(axis=1, keepdims=True)
+    peak = np.where(peak > 0, np.maximum(peak, target_count), 0)   # nothing fired: o = 0
     o = np.divide(counts, peak, out=np.zeros_like(counts), where=peak > 0)
     y = np.zeros((B, C))
     y[np.arange(B), labels] = 1.0

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .events import EventBatch, poisson_encode
-from .learning import network_gradients, output_error
+from .learning import check_target_count, network_gradients
 from .network import Network, init_dense, predict_from_output
 from .optim import make_optimizer
 from .regularizers import (FLOOR_MODES, apply_threshold_floor, exponential_gradient, exponential_shrink, recenter_thresholds,
@@ -175,7 +175,7 @@ class Trainer:
         self.net = build_network(self.cfg, _rng(self.cfg, 1000))
         self.floors = [self.cfg.floor_fraction * layer.threshold.copy() for layer in self.net.layers]
         floor_modes(self.cfg)       # a wrong floor_mode fails here, not after the first batch
-        output_error(np.zeros((1, 10)), np.zeros(1, int), target_count=self.cfg.target_count)   # and target_count
+        check_target_count(self.cfg.target_count)
         # eta is per sample (the paper trains with batch size 1).  SGD on the batch-mean gradient
         # with B * eta makes one step equal the sum of the B per-sample updates; Adam normalizes
         # its steps, so it takes eta as is.

@@ -67,6 +67,7 @@ def test_zero_error_fraction_reads_a_checkpoint(tmp_path, capsys):
     row = json.loads(capsys.readouterr().out)
     assert row["samples"] == 64 and sum(row["output_neurons_firing_histogram"]) == 64
     assert 0.0 <= row["zero_error_fraction"] <= 1.0 and row["epochs_done"] == 1
+    assert sum(row["target_spikes_histogram"]) == row["samples"] == sum(row["output_neurons_firing_histogram"])
 
 
 @pytest.mark.skipif(not DATA.exists(), reason=f"MNIST test images not found at {DATA}")

@@ -245,6 +245,6 @@ def test_target_count_reaches_the_training_step_and_is_checked_up_front():
     weights = {}
     for k in (1, 6):
         tr = Trainer(PRESETS["tiny"].replace(target_count=k), progress=False)
-        stats = tr.train_batch(tr.train_images[:32], tr.train_labels[:32], 0.05, np.random.default_rng(0))
+        tr.train_batch(tr.train_images[:32], tr.train_labels[:32], 0.05, np.random.default_rng(0))
         weights[k] = tr.net.layers[-1].weights.copy()
     assert not np.allclose(weights[1], weights[6])   # a larger target_count gives more error, other steps
