@@ -17,13 +17,18 @@ import sys
 import time
 from pathlib import Path
 
-from .train import PRESETS, Trainer, TrainingDiverged, trainer_from_checkpoint
+from .learning import check_target_count
+from .train import PRESETS, Trainer, TrainingDiverged, check_eval_every, trainer_from_checkpoint
 
 
 #: settings a resumed run may change: the trainer reads them afresh every epoch or batch (the
 #: others -- sizes, learning rates, rho, seed, batch size ... -- are fixed when training starts)
 RESUME_SETTABLE = ("train_duration", "eval_duration", "final_eval_duration", "epochs",
-                   "checkpoint_every", "max_rate_per_neuron", "target_count")
+                   "checkpoint_every", "max_rate_per_neuron", "target_count", "eval_every")
+
+
+#: of those, the ones that change only testing, checkpointing or the length of the run
+NOT_TRAINING = {"eval_duration", "final_eval_duration", "epochs", "checkpoint_every", "eval_every"}
 
 
 def _parse_set(items, cfg, allowed=None):
@@ -53,8 +58,10 @@ def _plot(history, path):
     fig, ax = plt.subplots(figsize=(5, 3.2))
     epochs = [m["epoch"] for m in history]
     ax.plot(epochs, [100 * m["train_accuracy"] for m in history], "o-", label="train (50 ms)")
-    ax.plot(epochs, [100 * m["test_accuracy"] for m in history], "s-",
-            label=f"test ({history[-1]['test_duration_s'] * 1000:.0f} ms)")
+    tested = [m for m in history if m["test_accuracy"] is not None]    # eval_every > 1 skips epochs
+    if tested:
+        ax.plot([m["epoch"] for m in tested], [100 * m["test_accuracy"] for m in tested], "s-",
+                label=f"test ({tested[-1]['test_duration_s'] * 1000:.0f} ms)")
     ax.set_xlabel("epoch")
     ax.set_ylabel("accuracy (%)")
     ax.legend()
@@ -71,8 +78,15 @@ def cmd_train(args) -> int:
         print(f"resuming from {ckpt}: {trainer.epoch} epoch(s) done, next batch {trainer.batch_index}")
         if args.set:
             trainer.cfg = _parse_set(args.set, trainer.cfg, allowed=RESUME_SETTABLE)
+            try:                  # checked before config.json is rewritten with it
+                check_eval_every(trainer.cfg.eval_every)
+                check_target_count(trainer.cfg.target_count)
+            except ValueError as exc:
+                raise SystemExit(f"--set: {exc}") from None
             (out / "config.json").write_text(json.dumps(dataclasses.asdict(trainer.cfg), indent=1))
-            print(f"changed for the rest of the run: {', '.join(args.set)} (the run is no longer the preset's)")
+            keys = {item.split("=", 1)[0] for item in args.set}
+            effect = ("training itself is unchanged" if keys <= NOT_TRAINING else "the run is no longer the preset's")
+            print(f"changed for the rest of the run: {', '.join(args.set)} ({effect})")
     else:
         if args.preset not in PRESETS:
             raise SystemExit(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
@@ -89,8 +103,9 @@ def cmd_train(args) -> int:
     try:
         while trainer.epoch < epochs:
             m = trainer.train_epoch()
-            print(f"epoch {m['epoch']}: train {100 * m['train_accuracy']:.2f}%  "
-                  f"test {100 * m['test_accuracy']:.2f}% ({m['test_duration_s'] * 1000:.0f} ms)  "
+            test = ("not tested (eval_every)" if m["test_accuracy"] is None else
+                    f"test {100 * m['test_accuracy']:.2f}% ({m['test_duration_s'] * 1000:.0f} ms)")
+            print(f"epoch {m['epoch']}: train {100 * m['train_accuracy']:.2f}%  {test}  "
                   f"{m['samples_per_s']:.0f} samples/s  {m['train_time_s']:.0f} s", flush=True)
     except TrainingDiverged as exc:
         print(f"error: training stopped: {exc}", file=sys.stderr)

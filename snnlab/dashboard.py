@@ -246,12 +246,14 @@ class TrainingDashboard:
         self._build_layers(trainer)
         h = self.h
         h["epoch_samples"].append(self.samples_seen)
-        h["test_acc"].append(100 * metrics["test_accuracy"])
+        tested = metrics["test_accuracy"] is not None       # cfg.eval_every > 1 skips epochs
+        h["test_acc"].append(100 * metrics["test_accuracy"] if tested else np.nan)
         h["epoch_dead"].append(list(metrics["dead_fraction"]))
         h["epoch_rate"].append(list(metrics["spikes_per_neuron_per_sample"]))
+        test = (f"test {100 * metrics['test_accuracy']:.1f}% ({metrics['test_duration_s'] * 1e3:.0f} ms per digit)"
+                if tested else "not tested this epoch")
         self.text = (f"epoch {metrics['epoch']} done: train {100 * metrics['train_accuracy']:.1f}%, "
-                     f"test {100 * metrics['test_accuracy']:.1f}% ({metrics['test_duration_s'] * 1e3:.0f} ms "
-                     f"per digit), {metrics['samples_per_s']:.0f} samples/s")
+                     f"{test}, {metrics['samples_per_s']:.0f} samples/s")
         self.redraw(trainer)
 
     def update(self, trainer):

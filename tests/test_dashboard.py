@@ -59,6 +59,13 @@ def test_dashboard_redraws_every_k_batches(data_root):
     assert len(dash.h["loss"]) == 6            # but every batch is recorded
 
 
+def test_dashboard_marks_an_untested_epoch_as_missing(data_root):
+    dash = D.TrainingDashboard(every=100)
+    cfg = PRESETS["tiny"].replace(train_samples=32, test_samples=32, batch_size=16, eval_every=2)
+    Trainer(cfg, callbacks=[dash], progress=False).train_epoch()      # epoch 1 of eval_every=2: no test
+    assert np.isnan(_xy(dash.artists["test_acc"])[0, 1]) and "not tested this epoch" in dash.text
+
+
 def test_config_from_controls_maps_values_and_units():
     values = {"kappa": -0.6, "tau_mp_ms": 30.0, "T_ref_ms": 2.0, "alpha": 5.0, "eta_w": 0.002,
               "hidden": 200, "train_samples": 1000}

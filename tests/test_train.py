@@ -248,3 +248,33 @@ def test_target_count_reaches_the_training_step_and_is_checked_up_front():
         tr.train_batch(tr.train_images[:32], tr.train_labels[:32], 0.05, np.random.default_rng(0))
         weights[k] = tr.net.layers[-1].weights.copy()
     assert not np.allclose(weights[1], weights[6])   # a larger target_count gives more error, other steps
+
+
+def test_eval_every_skips_tests_without_changing_training(tmp_path, capsys):
+    """A long run may test every N-th epoch only; the weights are the same as with a test every epoch."""
+    with pytest.raises(ValueError, match="eval_every must be a whole number of epochs >= 1"):
+        Trainer(PRESETS["tiny"].replace(eval_every=0), progress=False)
+    every = Trainer(PRESETS["tiny"].replace(epochs=3), progress=False)
+    every.fit()
+    sparse = Trainer(PRESETS["tiny"].replace(epochs=3, eval_every=2), out_dir=tmp_path / "run", progress=False)
+    sparse.fit()
+    for a, b in zip(every.net.layers, sparse.net.layers):
+        np.testing.assert_array_equal(a.weights, b.weights)
+        np.testing.assert_array_equal(a.threshold, b.threshold)
+    tested = [m["test_accuracy"] for m in sparse.history]
+    assert tested[0] is None and tested[2] is None and tested[1] == every.history[1]["test_accuracy"]
+    logged = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["test_duration_s"] for m in logged] == [None, PRESETS["tiny"].eval_duration, None]
+
+    from snnlab.cli import main          # changeable on --resume; the CLI says training is unchanged
+    out = str(tmp_path / "cli")
+    assert main(["train", "--preset", "tiny", "--out", out, "--epochs", "1"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--preset", "tiny", "--out", out, "--resume", "--epochs", "2",
+                 "--set", "eval_every=3"]) == 0
+    printed = capsys.readouterr().out
+    assert "eval_every=3 (training itself is unchanged)" in printed
+    assert "epoch 2: train" in printed and "not tested (eval_every)" in printed
+    assert (tmp_path / "cli" / "accuracy.png").exists()
+    with pytest.raises(SystemExit, match="--set: eval_every must be a whole number"):
+        main(["train", "--preset", "tiny", "--out", out, "--resume", "--epochs", "3", "--set", "eval_every=0.5"])

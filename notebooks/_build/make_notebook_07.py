@@ -345,8 +345,9 @@ if runs:
             ep = [r["epoch"] for r in m]
             ax.plot(ep, [100 * r["train_accuracy"] for r in m], "o--", color=f"C{i}", ms=3,
                     label=f"{name}: train (50 ms)")
-            ax.plot(ep, [100 * r["test_accuracy"] for r in m], "s-", color=f"C{i}", ms=4,
-                    label=f"{name}: test ({m[-1]['test_duration_s'] * 1e3:.0f} ms)")
+            tested = [r for r in m if r["test_accuracy"] is not None]   # eval_every > 1 skips epochs
+            ax.plot([r["epoch"] for r in tested], [100 * r["test_accuracy"] for r in tested], "s-",
+                    color=f"C{i}", ms=4, label=f"{name}: test ({tested[-1]['test_duration_s'] * 1e3:.0f} ms)")
         s = run["summary"]
         if s:
             print(f"{name}: final test accuracy {100 * s['test_accuracy']:.2f}% on {s['test_samples']} digits "
