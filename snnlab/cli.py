@@ -13,6 +13,7 @@ import dataclasses
 import json
 import platform
 import shlex
+import signal
 import sys
 import time
 from pathlib import Path
@@ -70,6 +71,37 @@ def _plot(history, path):
     plt.close(fig)
 
 
+class StopAtBatchBoundary:
+    """Ctrl-C (SIGINT) or SIGTERM during training: finish the current mini-batch, then stop, so the
+    saved checkpoint never holds a half-applied update and ``--resume`` continues bit for bit.
+    A second signal stops at once, without saving (the last checkpoint stays as it is)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, ckpt):
+        self.ckpt, self.requested, self._old = ckpt, False, {}
+
+    def __enter__(self):
+        self._old = {s: signal.signal(s, self._handler) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc):
+        for s, handler in self._old.items():
+            signal.signal(s, handler)
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            raise SystemExit(f"\nstopped at once (second signal), without saving; {self.ckpt} "
+                             "is the last checkpoint written; continue with --resume")
+        self.requested = True
+        print(f"\n{signal.Signals(signum).name}: stopping after this mini-batch (again to stop at once)",
+              file=sys.stderr, flush=True)
+
+    def on_batch_end(self, trainer, info):     # a trainer callback: runs at a batch boundary
+        if self.requested:
+            raise KeyboardInterrupt
+
+
 def cmd_train(args) -> int:
     out = Path(args.out or f"runs/{args.preset}")
     ckpt = out / "checkpoint.pkl"
@@ -100,13 +132,18 @@ def cmd_train(args) -> int:
     with open(out / "command.txt", "a") as f:
         f.write("snnlab " + " ".join(shlex.quote(a) for a in sys.argv[1:]) + "\n")
     t0 = time.time()
+    stopper = StopAtBatchBoundary(ckpt)
+    trainer.callbacks.append(stopper)
     try:
-        while trainer.epoch < epochs:
-            m = trainer.train_epoch()
-            test = ("not tested (eval_every)" if m["test_accuracy"] is None else
-                    f"test {100 * m['test_accuracy']:.2f}% ({m['test_duration_s'] * 1000:.0f} ms)")
-            print(f"epoch {m['epoch']}: train {100 * m['train_accuracy']:.2f}%  {test}  "
-                  f"{m['samples_per_s']:.0f} samples/s  {m['train_time_s']:.0f} s", flush=True)
+        with stopper:
+            while trainer.epoch < epochs:
+                m = trainer.train_epoch()
+                test = ("not tested (eval_every)" if m["test_accuracy"] is None else
+                        f"test {100 * m['test_accuracy']:.2f}% ({m['test_duration_s'] * 1000:.0f} ms)")
+                print(f"epoch {m['epoch']}: train {100 * m['train_accuracy']:.2f}%  {test}  "
+                      f"{m['samples_per_s']:.0f} samples/s  {m['train_time_s']:.0f} s", flush=True)
+                if stopper.requested:         # the signal came during the epoch-end test
+                    raise KeyboardInterrupt
     except TrainingDiverged as exc:
         print(f"error: training stopped: {exc}", file=sys.stderr)
         return 2

@@ -278,3 +278,36 @@ def test_eval_every_skips_tests_without_changing_training(tmp_path, capsys):
     assert (tmp_path / "cli" / "accuracy.png").exists()
     with pytest.raises(SystemExit, match="--set: eval_every must be a whole number"):
         main(["train", "--preset", "tiny", "--out", out, "--resume", "--epochs", "3", "--set", "eval_every=0.5"])
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_cli_signal_mid_batch_stops_at_the_batch_boundary_and_resumes_bit_for_bit(signum, tmp_path, monkeypatch,
+                                                                                   capsys):
+    """SIGTERM (or Ctrl-C) arriving after an update is applied but before the batch is counted must
+    not save that half-finished state: the CLI finishes the batch, saves, and resumes exactly."""
+    from snnlab import cli
+    ref, run = tmp_path / "ref", tmp_path / "run"
+    assert cli.main(["train", "--preset", "tiny", "--out", str(ref)]) == 0
+    original, calls = Trainer.train_batch, []
+
+    def train_batch_then_signal(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)          # the update is applied ...
+        calls.append(1)
+        if len(calls) == 3:                            # ... and the signal arrives before it is counted
+            os.kill(os.getpid(), signum)
+        return out
+
+    handler_before = signal.getsignal(signum)
+    monkeypatch.setattr(Trainer, "train_batch", train_batch_then_signal)
+    capsys.readouterr()
+    assert cli.main(["train", "--preset", "tiny", "--out", str(run)]) == 130
+    err = capsys.readouterr().err
+    assert f"{signal.Signals(signum).name}: stopping after this mini-batch" in err and "checkpoint saved" in err
+    assert signal.getsignal(signum) is handler_before          # handlers restored
+    state = load_checkpoint_file(run / "checkpoint.pkl")
+    assert (state["epoch"], state["batch_index"]) == (0, 3)
+    monkeypatch.setattr(Trainer, "train_batch", original)
+    assert cli.main(["train", "--preset", "tiny", "--out", str(run), "--resume"]) == 0
+    a, b = load_checkpoint_file(ref / "checkpoint.pkl"), load_checkpoint_file(run / "checkpoint.pkl")
+    for wa, wb in zip(a["weights"] + a["thresholds"], b["weights"] + b["thresholds"]):
+        np.testing.assert_array_equal(wa, wb)
