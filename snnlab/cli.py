@@ -102,6 +102,21 @@ class StopAtBatchBoundary:
             raise KeyboardInterrupt
 
 
+def full_history(out, trainer) -> list:
+    """Every epoch's metrics of the run in ``out`` (``metrics.jsonl``, across all ``--resume``s; an
+    epoch logged twice -- killed between its log line and its checkpoint -- counts once, the last),
+    or the trainer's own history when there is no log."""
+    log = Path(out) / "metrics.jsonl"
+    if not log.exists():
+        return list(trainer.history)
+    by_epoch = {}
+    for line in log.read_text().splitlines():
+        if line.strip():
+            m = json.loads(line)
+            by_epoch[m["epoch"]] = m
+    return [by_epoch[e] for e in sorted(by_epoch)]
+
+
 def cmd_train(args) -> int:
     out = Path(args.out or f"runs/{args.preset}")
     ckpt = out / "checkpoint.pkl"
@@ -151,15 +166,16 @@ def cmd_train(args) -> int:
         trainer.save_checkpoint()
         print(f"\ninterrupted: checkpoint saved to {ckpt}; continue with --resume", file=sys.stderr)
         return 130
-    if trainer.history:
-        _plot(trainer.history, out / "accuracy.png")
+    history = full_history(out, trainer)          # all epochs, not only this invocation's
+    if history:
+        _plot(history, out / "accuracy.png")
     final = trainer.evaluate(duration=trainer.cfg.final_eval_duration)
     summary = {
         "preset": args.preset, "epochs": trainer.epoch,
         "test_accuracy": final["accuracy"], "test_presentation_s": final["duration_s"],
         "test_samples": final["n"], "test_silent_fraction": final["silent_fraction"],
-        "epoch_wall_time_s": [m["train_time_s"] for m in trainer.history],
-        "train_samples_per_s": [m["samples_per_s"] for m in trainer.history],
+        "epoch_wall_time_s": [m["train_time_s"] for m in history],
+        "train_samples_per_s": [m["samples_per_s"] for m in history],
         "session_wall_time_s": time.time() - t0,
         "machine": f"{platform.machine()}, {platform.python_version()}",
     }

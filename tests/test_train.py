@@ -273,6 +273,8 @@ def test_eval_every_skips_tests_without_changing_training(tmp_path, capsys):
     assert main(["train", "--preset", "tiny", "--out", out, "--resume", "--epochs", "2",
                  "--set", "eval_every=3"]) == 0
     printed = capsys.readouterr().out
+    summary = json.loads((tmp_path / "cli" / "summary.json").read_text())
+    assert len(summary["epoch_wall_time_s"]) == 2      # both epochs, not only the resumed one
     assert "eval_every=3 (training itself is unchanged)" in printed
     assert "epoch 2: train" in printed and "not tested (eval_every)" in printed
     assert (tmp_path / "cli" / "accuracy.png").exists()
