@@ -18,8 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from .learning import check_target_count
-from .train import PRESETS, Trainer, TrainingDiverged, check_eval_every, trainer_from_checkpoint
+from .train import PRESETS, Trainer, TrainingDiverged, check_config, read_metrics, trainer_from_checkpoint
 
 
 #: settings a resumed run may change: the trainer reads them afresh every epoch or batch (the
@@ -102,21 +101,6 @@ class StopAtBatchBoundary:
             raise KeyboardInterrupt
 
 
-def full_history(out, trainer) -> list:
-    """Every epoch's metrics of the run in ``out`` (``metrics.jsonl``, across all ``--resume``s; an
-    epoch logged twice -- killed between its log line and its checkpoint -- counts once, the last),
-    or the trainer's own history when there is no log."""
-    log = Path(out) / "metrics.jsonl"
-    if not log.exists():
-        return list(trainer.history)
-    by_epoch = {}
-    for line in log.read_text().splitlines():
-        if line.strip():
-            m = json.loads(line)
-            by_epoch[m["epoch"]] = m
-    return [by_epoch[e] for e in sorted(by_epoch)]
-
-
 def cmd_train(args) -> int:
     out = Path(args.out or f"runs/{args.preset}")
     ckpt = out / "checkpoint.pkl"
@@ -126,8 +110,7 @@ def cmd_train(args) -> int:
         if args.set:
             trainer.cfg = _parse_set(args.set, trainer.cfg, allowed=RESUME_SETTABLE)
             try:                  # checked before config.json is rewritten with it
-                check_eval_every(trainer.cfg.eval_every)
-                check_target_count(trainer.cfg.target_count)
+                check_config(trainer.cfg)
             except ValueError as exc:
                 raise SystemExit(f"--set: {exc}") from None
             (out / "config.json").write_text(json.dumps(dataclasses.asdict(trainer.cfg), indent=1))
@@ -166,7 +149,7 @@ def cmd_train(args) -> int:
         trainer.save_checkpoint()
         print(f"\ninterrupted: checkpoint saved to {ckpt}; continue with --resume", file=sys.stderr)
         return 130
-    history = full_history(out, trainer)          # all epochs, not only this invocation's
+    history = read_metrics(out) or trainer.history     # all epochs, not only this invocation's
     if history:
         _plot(history, out / "accuracy.png")
     final = trainer.evaluate(duration=trainer.cfg.final_eval_duration)

@@ -480,6 +480,7 @@ def load_runs(root=None) -> dict:
     Returns:
         name -> {"path", "metrics": [one dict per epoch], "summary": dict or None}.
     """
+    from .train import read_metrics
     root = Path(root) if root else results_dir()
     runs = {}
     if not root.is_dir():
@@ -488,8 +489,7 @@ def load_runs(root=None) -> dict:
         mfile, sfile = d / "metrics.jsonl", d / "summary.json"
         if not (mfile.exists() or sfile.exists()):
             continue
-        metrics = [json.loads(line) for line in mfile.read_text().splitlines() if line.strip()] \
-            if mfile.exists() else []
+        metrics = read_metrics(d)
         summary = json.loads(sfile.read_text()) if sfile.exists() else None
         runs[d.name] = {"path": d, "metrics": metrics, "summary": summary}
     return runs

@@ -110,6 +110,29 @@ def check_eval_every(eval_every) -> None:
                          f"got {eval_every!r}")
 
 
+def check_config(cfg: TrainConfig) -> None:
+    """Fail early, with a message that says what to use, on a setting the trainer reads later
+    (floor_mode, target_count, eval_every); used when a run starts and when ``--resume`` changes one."""
+    floor_modes(cfg)
+    check_target_count(cfg.target_count)
+    check_eval_every(cfg.eval_every)
+
+
+def read_metrics(out_dir) -> list[dict]:
+    """The per-epoch metrics a run logged in ``out_dir/metrics.jsonl``, across all ``--resume``s, in
+    epoch order; an epoch logged twice (killed between its log line and its checkpoint) counts once,
+    the last time. [] when there is no log."""
+    log = Path(out_dir) / "metrics.jsonl"
+    if not log.exists():
+        return []
+    by_epoch = {}
+    for line in log.read_text().splitlines():
+        if line.strip():
+            m = json.loads(line)
+            by_epoch[m["epoch"]] = m
+    return [by_epoch[e] for e in sorted(by_epoch)]
+
+
 def floor_modes(cfg: TrainConfig) -> list:
     """The threshold-floor mode of each layer (hidden..., output) from ``cfg.floor_mode``."""
     n_layers = len(cfg.hidden) + 1
@@ -183,9 +206,7 @@ class Trainer:
         self.permutation = _rng(self.cfg, 999).permutation(784)
         self.net = build_network(self.cfg, _rng(self.cfg, 1000))
         self.floors = [self.cfg.floor_fraction * layer.threshold.copy() for layer in self.net.layers]
-        floor_modes(self.cfg)       # a wrong floor_mode fails here, not after the first batch
-        check_target_count(self.cfg.target_count)
-        check_eval_every(self.cfg.eval_every)
+        check_config(self.cfg)      # a wrong setting fails here, not after the first batch
         # eta is per sample (the paper trains with batch size 1).  SGD on the batch-mean gradient
         # with B * eta makes one step equal the sum of the B per-sample updates; Adam normalizes
         # its steps, so it takes eta as is.
@@ -281,7 +302,7 @@ class Trainer:
     def train_epoch(self):
         """Train (the rest of) one epoch; returns the epoch's metrics dict."""
         cfg = self.cfg
-        check_eval_every(cfg.eval_every)       # it may have been changed on --resume
+        check_config(cfg)           # settings may have been changed on --resume
         e = self.epoch
         duration = cfg.first_epoch_duration if (e == 0 and cfg.first_epoch_duration) else cfg.train_duration
         order = self.epoch_order(e)

@@ -313,3 +313,13 @@ def test_cli_signal_mid_batch_stops_at_the_batch_boundary_and_resumes_bit_for_bi
     a, b = load_checkpoint_file(ref / "checkpoint.pkl"), load_checkpoint_file(run / "checkpoint.pkl")
     for wa, wb in zip(a["weights"] + a["thresholds"], b["weights"] + b["thresholds"]):
         np.testing.assert_array_equal(wa, wb)
+
+
+def test_read_metrics_keeps_one_line_per_epoch_the_last(tmp_path):
+    """An epoch logged twice (killed between its log line and its checkpoint, then redone) counts once."""
+    from snnlab.train import read_metrics
+    assert read_metrics(tmp_path) == []
+    lines = [{"epoch": 1, "train_accuracy": 0.5}, {"epoch": 2, "train_accuracy": 0.6},
+             {"epoch": 2, "train_accuracy": 0.61}, {"epoch": 3, "train_accuracy": 0.7}]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(m) + "\n" for m in lines) + "\n")
+    assert [(m["epoch"], m["train_accuracy"]) for m in read_metrics(tmp_path)] == [(1, 0.5), (2, 0.61), (3, 0.7)]
