@@ -173,6 +173,9 @@ def _collect(batch, membrane, spikes_b, spikes_k, spikes_n, N) -> LayerOutput:
                        spike_b=b, spike_k=k, spike_n=n, inputs=batch)
 
 
+READOUTS = ("end", "integral", "count")
+
+
 def traces(times_b, times_t, channel, duration, size, tau_mp, readout="end") -> np.ndarray:
     """Eq. 4 for a batch: x_k = sum_p exp((t_p - T) / tau_mp) per sample and channel.
 
@@ -182,8 +185,11 @@ def traces(times_b, times_t, channel, duration, size, tau_mp, readout="end") -> 
         size: number of channels.
         readout: "end" reads the trace at T (the literal reading of Eq. 4);
             "integral" takes its time-average over the window [0, T]:
-            (tau_mp / T) (1 - exp((t_p - T) / tau_mp)) per spike, which weighs early and late
-            spikes alike and, like "end", does not grow with the window length.
+            (tau_mp / T) (1 - exp((t_p - T) / tau_mp)) per spike, which weighs a spike less the
+            closer it is to T (0 at T, 63 % of an early one at T - tau_mp);
+            "count" gives every spike tau_mp / T, the time-average of the trace under a steady
+            rate, so it weighs all spikes alike, as the output counts of Eq. 16 do.
+            None of the three grows with the window length.
     Returns:
         (B, size) traces.
     """
@@ -193,8 +199,10 @@ def traces(times_b, times_t, channel, duration, size, tau_mp, readout="end") -> 
         value = np.exp(lag)
     elif readout == "integral":
         value = -np.expm1(lag) * tau_mp / duration[times_b]
+    elif readout == "count":
+        value = tau_mp / duration[times_b]
     else:
-        raise ValueError(f"readout must be 'end' or 'integral', got {readout!r}")
+        raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
     flat = np.bincount(times_b * size + channel, weights=value, minlength=B * size)
     return flat.reshape(B, size)
 

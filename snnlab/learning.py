@@ -140,7 +140,10 @@ def loss(o, labels):
 
 
 # ---------------------------------------------------------------- Eq. 12: error normalization
-def normalized_delta(err, carriers, threshold, kappa, sigma=0.5):
+WTA_BACKPROP = ("carriers", "active", "none")
+
+
+def normalized_delta(err, carriers, threshold, kappa, sigma=0.5, wta_group=None):
     """delta = diag(g / g_bar) (I - sigma K)^-T err over the carriers (Eqs. 9 and 12).
 
     g_i = 1 / V_th,i and g_bar = sqrt(mean over carriers of g_i^2).
@@ -148,11 +151,16 @@ def normalized_delta(err, carriers, threshold, kappa, sigma=0.5):
     Args:
         err: (B, N) dL/da (the bracket of Eq. 12, already scaled by sqrt(N/n)).
         carriers: (B, N) bool, neurons that carry error (the active ones).
+        wta_group: (B, N) bool, the neurons the WTA inverse couples (default: the carriers).
+            A carrier outside the group gets its error directly, uncoupled (e.g. a silent output
+            neuron, which takes no part in the competition).  ``False`` skips the inverse
+            (Eq. 12 as printed, without the WTA term).
     Returns:
         (B, N) deltas, zero outside the carriers.
     """
-    if kappa:
-        err = wta_inverse_apply(err, carriers, kappa, sigma)
+    if kappa and wta_group is not False:
+        group = carriers if wta_group is None else (wta_group & carriers)
+        err = np.where(group, wta_inverse_apply(err, group, kappa, sigma), err)
     g = 1.0 / threshold
     n = carriers.sum(axis=1, keepdims=True)
     g_bar = np.sqrt(np.divide((carriers * g ** 2).sum(axis=1, keepdims=True), n,
@@ -216,7 +224,7 @@ def input_counts(batch, n_in):
 
 
 def network_gradients(layers, outputs, labels, sigma=0.5, readout="end", silent_output_error=True,
-                      target_count=1):
+                      target_count=1, wta_backprop="carriers"):
     """Backpropagate one batch through a network (Eqs. 4, 9, 12, 13, 16).
 
     Args:
@@ -224,10 +232,13 @@ def network_gradients(layers, outputs, labels, sigma=0.5, readout="end", silent_
         outputs: their LayerOutputs from the forward pass.
         labels: (B,) classes.
         sigma: expected efficacy of lateral inhibition.
-        readout: when traces are read, "end" or "integral" (see :func:`snnlab.layers.traces`).
+        readout: how traces are read, "end", "integral" or "count" (see :func:`snnlab.layers.traces`).
         silent_output_error: True -> every output neuron carries error, including silent ones
             (a silent target neuron can learn); False -> only active output neurons (literal).
         target_count: see :func:`output_error` (1 = Eq. 16).
+        wta_backprop: which neurons the WTA inverse (Eq. 9) couples: "carriers" (every neuron
+            that carries error, silent output neurons included), "active" (only the neurons that
+            fired; silent output neurons get their error uncoupled) or "none" (no WTA term).
     Returns:
         (grads, stats): grads = list of (dL/dW (N, M), dL/dV_th (N,)) per layer;
         stats = dict with per-sample loss (B,), o (B, C) and the deltas per layer.
@@ -242,7 +253,8 @@ def network_gradients(layers, outputs, labels, sigma=0.5, readout="end", silent_
         layer, out = layers[l], outputs[l]
         active = out.counts > 0
         carriers = np.ones_like(active) if (l == len(layers) - 1 and silent_output_error) else active
-        delta = normalized_delta(err, carriers, layer.threshold, layer.kappa, sigma)
+        group = {"carriers": None, "active": active, "none": False}[wta_backprop]
+        delta = normalized_delta(err, carriers, layer.threshold, layer.kappa, sigma, group)
         x = input_traces(out, layer.n_in, layer.tau_mp, readout)
         x_active = outputs[l - 1].counts > 0 if l > 0 else input_counts(out.inputs, layer.n_in) > 0
         a = output_traces(out, layer.tau_mp, readout)

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from .events import EventBatch, poisson_encode
-from .learning import check_target_count, network_gradients
+from .layers import READOUTS
+from .learning import WTA_BACKPROP, check_target_count, network_gradients
 from .network import Network, init_dense, predict_from_output
 from .optim import make_optimizer
 from .regularizers import (FLOOR_MODES, apply_threshold_floor, exponential_gradient, exponential_shrink, recenter_thresholds,
@@ -68,8 +69,10 @@ class TrainConfig:
     final_eval_duration: float = 1.0  # s per test presentation at the end (paper: 1 s)
     train_samples: int | None = None  # None = all 60,000
     test_samples: int | None = None   # None = all 10,000
-    readout: str = "end"              # trace readout: "end" or "integral"
+    readout: str = "end"              # trace readout: "end", "integral" or "count" (layers.traces)
     silent_output_error: bool = True  # silent output neurons receive error
+    wta_backprop: str = "carriers"    # neurons the WTA inverse of Eq. 9 couples in backprop:
+                                      # "carriers", "active" or "none" (learning.network_gradients)
     target_count: int = 1             # output spikes at which o_target = 1; 1 = Eq. 16, more = a
                                       # margin (our deviation; learning.output_error)
     init_variant: str = "paper"       # "paper" or "note" (ALGORITHM.md section 7)
@@ -112,8 +115,13 @@ def check_eval_every(eval_every) -> None:
 
 def check_config(cfg: TrainConfig) -> None:
     """Fail early, with a message that says what to use, on a setting the trainer reads later
-    (floor_mode, target_count, eval_every); used when a run starts and when ``--resume`` changes one."""
+    (floor_mode, target_count, eval_every, wta_backprop, readout); used when a run starts and when ``--resume``
+    changes one."""
     floor_modes(cfg)
+    if cfg.wta_backprop not in WTA_BACKPROP:
+        raise ValueError(f"wta_backprop must be one of {WTA_BACKPROP} (default 'carriers'); got {cfg.wta_backprop!r}")
+    if cfg.readout not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS} (default 'end'); got {cfg.readout!r}")
     check_target_count(cfg.target_count)
     check_eval_every(cfg.eval_every)
 
@@ -239,7 +247,8 @@ class Trainer:
         outputs = self.net.forward(batch)
         self._guard(outputs, duration)
         grads, stats = network_gradients(self.net.layers, outputs, labels, cfg.sigma, cfg.readout,
-                                         cfg.silent_output_error, cfg.target_count)
+                                         cfg.silent_output_error, cfg.target_count,
+                                         cfg.wta_backprop)
         n_layers = len(self.net.layers)
         flat_grads = []
         hidden = range(n_layers - 1) if cfg.lam > 0 else range(0)   # Eqs. 14-15: hidden layers only

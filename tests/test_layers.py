@@ -89,6 +89,10 @@ def test_traces_follow_eq4():
     np.testing.assert_allclose(a[0], [x[0, 0], 0.0], rtol=1e-13)
     xi = input_traces(out, 2, tau, readout="integral")
     np.testing.assert_allclose(xi[0, 1], (1 - math.exp((0.004 - 0.05) / tau)) * tau / 0.05, rtol=1e-13)
+    # "count": every spike weighs tau/T, whenever it came; under a steady rate r the trace
+    # settles at r * tau, and r * T spikes give r * tau again
+    xc = input_traces(out, 2, tau, readout="count")
+    np.testing.assert_allclose(xc[0], [2 * tau / 0.05, tau / 0.05], rtol=1e-13)
     with pytest.raises(ValueError, match="readout"):
         input_traces(out, 2, tau, readout="middle")
 

@@ -48,6 +48,24 @@ def test_wta_inverse_only_acts_on_carriers():
     assert out[0, 1] == 0 and out[0, 3] == 0
 
 
+def test_wta_group_couples_only_its_members_and_false_skips_the_inverse():
+    # output layer, silent neurons carry error: "active" couples only the neurons that fired,
+    # a silent carrier gets g/g_bar * err uncoupled; False is Eq. 12 without the WTA term.
+    err = np.array([[0.5, -0.2, 0.3, 0.1]])
+    carriers = np.ones((1, 4), bool)
+    fired = np.array([[True, False, True, False]])
+    th = np.array([1.0, 2.0, 0.5, 1.0])
+    g = 1 / th
+    scale = g / np.sqrt((g ** 2).mean())
+    coupled = L.wta_matrix_inverse(2, -1.0, SIGMA) @ err[0, [0, 2]]
+    out = L.normalized_delta(err, carriers, th, -1.0, SIGMA, wta_group=fired)
+    np.testing.assert_allclose(out[0, [0, 2]], scale[[0, 2]] * coupled)
+    np.testing.assert_allclose(out[0, [1, 3]], scale[[1, 3]] * err[0, [1, 3]])
+    np.testing.assert_allclose(L.normalized_delta(err, carriers, th, -1.0, SIGMA, wta_group=False), scale * err)
+    everyone = L.normalized_delta(err, carriers, th, -1.0, SIGMA)
+    np.testing.assert_allclose(everyone[0], scale * (L.wta_matrix_inverse(4, -1.0, SIGMA) @ err[0]))
+
+
 def test_eq5_decomposition_equals_the_simulated_membrane():
     # positive weights and weak inhibition keep V above -V_th (no clipping), T_ref = 0 (no
     # refractoriness): then Eq. 5 with sigma = 1 is exact.

@@ -250,6 +250,20 @@ def test_target_count_reaches_the_training_step_and_is_checked_up_front():
     assert not np.allclose(weights[1], weights[6])   # a larger target_count gives more error, other steps
 
 
+def test_wta_backprop_reaches_the_training_step_and_is_checked_up_front():
+    with pytest.raises(ValueError, match="wta_backprop must be one of"):
+        Trainer(PRESETS["tiny"].replace(wta_backprop="silent"), progress=False)
+    with pytest.raises(ValueError, match="readout must be one of"):
+        Trainer(PRESETS["tiny"].replace(readout="middle"), progress=False)
+    weights = {}
+    for mode in ("carriers", "active", "none"):
+        tr = Trainer(PRESETS["tiny"].replace(wta_backprop=mode), progress=False)
+        tr.train_batch(tr.train_images[:32], tr.train_labels[:32], 0.05, np.random.default_rng(0))
+        weights[mode] = tr.net.layers[-1].weights.copy()
+    assert not np.allclose(weights["carriers"], weights["active"])
+    assert not np.allclose(weights["carriers"], weights["none"])
+
+
 def test_eval_every_skips_tests_without_changing_training(tmp_path, capsys):
     """A long run may test every N-th epoch only; the weights are the same as with a test every epoch."""
     with pytest.raises(ValueError, match="eval_every must be a whole number of epochs >= 1"):

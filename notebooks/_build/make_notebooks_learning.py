@@ -128,11 +128,13 @@ The literal reading is: at the end of the presentation window, $t = T$ (`readout
 weighs a spike at the very end by 1 and a spike 50 ms earlier by $e^{-2.5} \approx 0.08$: the
 gradient mostly sees the last few tens of ms. The alternative (`readout="integral"`) averages the
 trace over the window, $\frac{1}{T}\int_0^T x(t)\,dt = \frac{\tau_{mp}}{T}\sum_p \big(1 - e^{(t_p - T)/\tau_{mp}}\big)$,
-which weighs early and late spikes alike (except the last few ms) and, like "end", does not grow
-with the window length. The paper does not say which;
-`snnlab` implements both (`traces(..., readout=...)`, `TrainConfig.readout`, default `"end"`, the
+which favours the *early* spikes instead (a spike at $T - \tau_{mp}$ counts 63 % of an early one,
+a spike at $T$ nothing) and, like "end", does not grow with the window length. A third option,
+`readout="count"`, gives every spike $\tau_{mp}/T$ (the average trace under a steady rate), so it
+weighs all spikes alike, as the output counts of Eq. 16 do. The paper does not say which;
+`snnlab` implements all three (`traces(..., readout=...)`, `TrainConfig.readout`, default `"end"`, the
 literal reading). Which one trains better is an experiment (`snnlab train` with
-`TrainConfig(readout="integral")`); we do not quote a number here that no script has produced.
+`--set readout="'count'"`); we do not quote a number here that no script has produced.
 Below: both readouts from the library, and the integral checked against a numerical integral of the
 trace.
 """),
