@@ -69,7 +69,8 @@ class TrainConfig:
     final_eval_duration: float = 1.0  # s per test presentation at the end (paper: 1 s)
     train_samples: int | None = None  # None = all 60,000
     test_samples: int | None = None   # None = all 10,000
-    readout: str = "end"              # trace readout: "end", "integral" or "count" (layers.traces)
+    readout: str = "count"            # trace readout: "end", "integral" or "count" (layers.traces);
+                                      # "count" trains best (results/README.md, "Trace readout")
     silent_output_error: bool = True  # silent output neurons receive error
     wta_backprop: str = "carriers"    # neurons the WTA inverse of Eq. 9 couples in backprop:
                                       # "carriers", "active" or "none" (learning.network_gradients)

@@ -362,19 +362,36 @@ else:
 '''),
     md(r"""
 **The open choices, measured.** ALGORITHM.md leaves two choices to experiment — when the traces are
-read for the backward pass ("end" of the window or its time-"integral"), and whether silent output
-neurons receive error — and the batch size and threshold-regularization rate ρ had to be chosen
-for batched training. `benchmarks/learning_choices.py` trains one fresh network per variant on the
-same digits and appends a line to `results/choices.jsonl`; the cell prints that file as it is.
-The defaults of `TrainConfig` follow it: readout "end" (the two are within noise), error to silent
-output neurons (without it a silent target neuron never learns, and accuracy stays near chance),
-batch size 32. Short runs like these cannot show long-run effects: ρ, for example, is judged by
-the multi-epoch runs above (see `results/README.md`).
+read for the backward pass ("end" of the window, its time-"integral", or the spike "count" x τ/T
+that weighs every spike alike) and whether silent output neurons receive error — and the batch
+size and threshold-regularization rate ρ had to be chosen for batched training.
+`benchmarks/learning_choices.py` trains one fresh network per variant on the same digits and appends
+a line to `results/choices.jsonl`; the cell prints that file as it is. Short runs like these are
+noisy (2,000 test digits) and cannot show long-run effects, so the readout was also compared over
+many epochs of `pi-mnist-800` (same seed; the second cell reads the three runs' logs). The defaults
+of `TrainConfig` follow these measurements: readout "count", error to silent output neurons
+(without it a silent target neuron never learns, and accuracy stays near chance), batch size 32;
+ρ is judged by the multi-epoch runs (see `results/README.md`).
 """),
     code('''
 choices = load_choices()
 print(choices_table(choices) if choices else
-      "no results/choices.jsonl yet: python benchmarks/learning_choices.py --vary readout=end,integral")
+      "no results/choices.jsonl yet: python benchmarks/learning_choices.py --vary readout=end,integral,count")
+'''),
+    code('''
+from snnlab.train import read_metrics
+readout_runs = {"end": "pi-mnist-800", "integral": "pi-mnist-800-readout-integral", "count": "pi-mnist-800-readout-count"}
+logs = {name: {m["epoch"]: m for m in read_metrics(results_dir() / folder)} for name, folder in readout_runs.items()}
+shared = sorted(set.intersection(*(set(k for k, m in log.items() if m.get("test_accuracy") is not None)
+                                   for log in logs.values()))) if all(logs.values()) else []
+if shared:
+    print("pi-mnist-800, same seed, readout varied: test accuracy (200 ms) / running train accuracy (50 ms), %")
+    print(f"{'epoch':>5} " + " ".join(f"{name:>15}" for name in logs))
+    for e in shared:
+        print(f"{e:>5} " + " ".join(f"{100 * log[e]['test_accuracy']:>7.2f} / {100 * log[e]['train_accuracy']:5.2f}"
+                                    for log in logs.values()))
+else:
+    print("the three readout runs are not in results/ (see results/README.md, 'Trace readout')")
 '''),
     md(r"""
 ## 6. κ sweep (Fig. 3) (10 min)

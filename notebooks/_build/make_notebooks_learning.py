@@ -131,21 +131,24 @@ trace over the window, $\frac{1}{T}\int_0^T x(t)\,dt = \frac{\tau_{mp}}{T}\sum_p
 which favours the *early* spikes instead (a spike at $T - \tau_{mp}$ counts 63 % of an early one,
 a spike at $T$ nothing) and, like "end", does not grow with the window length. A third option,
 `readout="count"`, gives every spike $\tau_{mp}/T$ (the average trace under a steady rate), so it
-weighs all spikes alike, as the output counts of Eq. 16 do. The paper does not say which;
-`snnlab` implements all three (`traces(..., readout=...)`, `TrainConfig.readout`, default `"end"`, the
-literal reading). Which one trains better is an experiment (`snnlab train` with
-`--set readout="'count'"`); we do not quote a number here that no script has produced.
-Below: both readouts from the library, and the integral checked against a numerical integral of the
-trace.
+weighs all spikes alike, as the output counts of Eq. 16 do. The paper does not say which.
+`snnlab` implements all three (`traces(..., readout=...)`, whose default is the literal `"end"`).
+Which one trains better is an experiment: the trainer's default (`TrainConfig.readout`) is
+`"count"`, because it trained best on PI-MNIST; notebook 07 (section 5) prints the three runs side by
+side from their logs in `results/`.
+Below: the three readouts from the library, and the integral checked against a numerical integral
+of the trace.
 """),
     code('''
 x_end = input_traces(out, M, tau, readout="end")[0]
 x_int = input_traces(out, M, tau, readout="integral")[0]
+x_count = input_traces(out, M, tau, readout="count")[0]
 tf = np.linspace(0, T, 20001)
 numeric = [np.trapezoid(trace_curve(tf, ev["t"][ev["ch"] == k], tau), tf) / T for k in range(M)]
-print(f"{'k':>2} {'spikes':>6} {'end':>8} {'integral':>9} {'numerical ∫x dt / T':>20}")
+print(f"{'k':>2} {'spikes':>6} {'end':>8} {'integral':>9} {'numerical ∫x dt / T':>20} {'count':>8} {'spikes·τ/T':>11}")
 for k in range(M):
-    print(f"{k:>2} {np.sum(ev['ch'] == k):>6} {x_end[k]:>8.4f} {x_int[k]:>9.4f} {numeric[k]:>20.4f}")
+    n_k = np.sum(ev['ch'] == k)
+    print(f"{k:>2} {n_k:>6} {x_end[k]:>8.4f} {x_int[k]:>9.4f} {numeric[k]:>20.4f} {x_count[k]:>8.4f} {n_k * tau / T:>11.4f}")
 '''),
     md(r"""
 ## 2. The membrane decomposition (Eq. 5) on a live simulation — 10 min
