@@ -122,7 +122,7 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.wta_backprop not in WTA_BACKPROP:
         raise ValueError(f"wta_backprop must be one of {WTA_BACKPROP} (default 'carriers'); got {cfg.wta_backprop!r}")
     if cfg.readout not in READOUTS:
-        raise ValueError(f"readout must be one of {READOUTS} (default 'end'); got {cfg.readout!r}")
+        raise ValueError(f"readout must be one of {READOUTS} (default 'count'); got {cfg.readout!r}")
     check_target_count(cfg.target_count)
     check_eval_every(cfg.eval_every)
 
