@@ -171,7 +171,8 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     trainer = trainer_from_checkpoint(args.checkpoint, progress=True)
-    res = trainer.evaluate(duration=args.duration, n=args.n, split=args.split)
+    res = trainer.evaluate(duration=args.duration, n=args.n, split=args.split, seed=args.seed)
+    res["epoch"] = trainer.epoch        # epochs completed when the checkpoint was written
     print(json.dumps(res))
     return 0
 
@@ -194,6 +195,8 @@ def main(argv=None) -> int:
     e.add_argument("--n", type=int, default=None, help="first N digits (default all of the split)")
     e.add_argument("--split", choices=("test", "train"), default="test",
                    help="test set (default) or training set (to compare: under- or overfitting?)")
+    e.add_argument("--seed", type=int, default=12345,
+                   help="seed of the Poisson input spikes (default 12345; other seeds show the test noise)")
     e.set_defaults(func=cmd_evaluate)
     args = p.parse_args(argv)
     return args.func(args)

@@ -379,7 +379,10 @@ class Trainer:
     # -------------------------------------------------------------- evaluation
     def evaluate(self, duration=None, n=None, batch_size=64, seed=12345, split="test") -> dict:
         """Accuracy on the first ``n`` samples of the test set (or, with ``split="train"``, of the
-        training set, to tell under- from overfitting) with ``duration``-second presentations."""
+        training set, to tell under- from overfitting) with ``duration``-second presentations.
+
+        ``seed`` seeds the Poisson input spikes: the same seed gives the same answer, and a few seeds
+        show how much of a difference between two checkpoints is test noise."""
         duration = self.cfg.final_eval_duration if duration is None else duration
         if split not in ("test", "train"):
             raise ValueError(f"split must be 'test' or 'train', got {split!r}")
@@ -397,7 +400,7 @@ class Trainer:
             bar.update(len(pred))
         bar.close()
         return {"accuracy": correct / len(labels), "silent_fraction": silent_total / len(labels),
-                "n": len(labels), "duration_s": duration, "split": split}
+                "n": len(labels), "duration_s": duration, "split": split, "seed": seed}
 
     # -------------------------------------------------------------- checkpoints
     def state(self) -> dict:

@@ -219,7 +219,8 @@ def test_floor_mode_per_layer_is_applied_to_each_layer_and_survives_a_checkpoint
     assert trainer_from_checkpoint(tmp_path / "checkpoint.pkl", progress=False).cfg.floor_mode == ("add", "clip", "add")
 
 
-def test_cli_evaluate_reports_test_or_training_accuracy_of_a_checkpoint(tmp_path, capsys):
+def test_cli_evaluate_reports_test_or_training_accuracy_of_a_checkpoint(tmp_path, capsys, monkeypatch):
+    import snnlab.train as snnlab_train
     from snnlab.cli import main
     tr = Trainer(PRESETS["tiny"].replace(epochs=1), out_dir=tmp_path, progress=False)
     tr.fit()
@@ -230,9 +231,24 @@ def test_cli_evaluate_reports_test_or_training_accuracy_of_a_checkpoint(tmp_path
         assert main(["evaluate", ckpt, "--duration", "0.05", "--n", "200", "--split", split]) == 0
         res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
         assert res["split"] == split and res["n"] == 200 and res["duration_s"] == 0.05
+        assert res["epoch"] == 1 and res["seed"] == 12345
         # the same digits, the same Poisson seed: the CLI's answer is the trainer's
         tr.test_images, tr.test_labels = images, labels
         assert res["accuracy"] == tr.evaluate(duration=0.05, n=200)["accuracy"]
+    # --seed reaches the Poisson input: another seed gives other input spikes, the same seed the same answer
+    inputs = []
+    real_encode = snnlab_train.encode_batch
+    def spy(*args):
+        batch = real_encode(*args)
+        inputs.append(batch.t[batch.valid])
+        return batch
+    monkeypatch.setattr(snnlab_train, "encode_batch", spy)
+    for seed in ("7", "7", "8"):
+        assert main(["evaluate", ckpt, "--duration", "0.05", "--n", "20", "--seed", seed]) == 0
+        assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["seed"] == int(seed)
+    assert len(inputs) == 3            # 20 digits: one batch per call
+    assert np.array_equal(inputs[0], inputs[1]), "the same --seed must give the same input spikes"
+    assert not np.array_equal(inputs[0], inputs[2]), "another --seed must give other input spikes"
     with pytest.raises(ValueError, match="split"):
         tr.evaluate(duration=0.05, n=4, split="validation")
     with pytest.raises(FileNotFoundError, match="train first"):
