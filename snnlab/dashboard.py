@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -493,6 +494,38 @@ def load_runs(root=None) -> dict:
         summary = json.loads(sfile.read_text()) if sfile.exists() else None
         runs[d.name] = {"path": d, "metrics": metrics, "summary": summary}
     return runs
+
+
+_EVALUATION_FILE = re.compile(r"evaluate-.*epoch(?P<epoch>\d+)(?:-seed(?P<seed>\d+))?\.json")
+
+
+def load_evaluations(run_dir) -> list[dict]:
+    """The checkpoint tests stored in a run folder as ``evaluate-1s-epochN.json`` (or
+    ``evaluate-1s-epochN-seedS.json``), each the output of ``snnlab evaluate CKPT [--seed S]``.
+
+    Training-set evaluations (``"split": "train"``) are left out. Files from before ``--seed`` existed
+    have no ``seed`` or ``epoch`` fields: they used the default seed 12345, and the epoch is in the name.
+
+    Returns:
+        Dicts with epoch, seed, accuracy, duration_s, n and file, sorted by epoch and seed.
+    """
+    rows = []
+    for path in sorted(Path(run_dir).glob("evaluate-*.json")):
+        name = _EVALUATION_FILE.fullmatch(path.name)
+        if not name:
+            continue
+        try:
+            res = json.loads(path.read_text())
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path} is not the JSON line that `snnlab evaluate` prints ({err}); if the "
+                             "evaluation was interrupted or is still running, rerun it or delete the file") from None
+        if res.get("split", "test") != "test":
+            continue
+        rows.append({"epoch": int(res.get("epoch", name["epoch"])),
+                     "seed": int(res.get("seed", name["seed"] or 12345)),
+                     "accuracy": res["accuracy"], "duration_s": res["duration_s"], "n": res["n"],
+                     "file": path.name})
+    return sorted(rows, key=lambda r: (r["epoch"], r["seed"]))
 
 
 def load_kappa_sweep(root=None) -> list[dict]:

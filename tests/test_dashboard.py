@@ -162,3 +162,23 @@ def test_choices_table_lists_every_variant_and_marks_divergence(tmp_path):
     assert len(table) == 3
     assert "batch_size" in table[1] and "diverged" in table[1]      # sorted by setting
     assert "integral" in table[2] and "82.35" in table[2] and "50 x 200" in table[2]
+
+
+def test_load_evaluations_reads_the_checkpoint_tests_of_a_run(tmp_path):
+    res = {"silent_fraction": 0.0, "n": 10000, "duration_s": 1.0, "split": "test"}
+    files = {"evaluate-1s-epoch85.json": dict(res, accuracy=0.9802),                    # before --seed existed
+             "evaluate-1s-epoch85-seed1.json": dict(res, accuracy=0.979, seed=1, epoch=85),
+             "evaluate-1s-epoch9.json": dict(res, accuracy=0.95, seed=12345, epoch=9),
+             "evaluate-train-1s-epoch85.json": dict(res, accuracy=0.99, split="train"),  # training digits
+             "evaluate-1s.json": dict(res, accuracy=0.9)}                               # no epoch: skipped
+    for name, content in files.items():
+        (tmp_path / name).write_text(json.dumps(content))
+    (tmp_path / "evaluate-1s-epoch85-time-v.txt").write_text("Maximum resident set size (kbytes): 1")
+    rows = D.load_evaluations(tmp_path)
+    assert [(r["epoch"], r["seed"], r["accuracy"]) for r in rows] == [(9, 12345, 0.95), (85, 1, 0.979),
+                                                                      (85, 12345, 0.9802)]
+    assert rows[0]["file"] == "evaluate-1s-epoch9.json" and rows[0]["duration_s"] == 1.0
+    assert D.load_evaluations(tmp_path / "missing") == []
+    (tmp_path / "evaluate-1s-epoch90.json").write_text("")       # an evaluation still running
+    with pytest.raises(ValueError, match="evaluate-1s-epoch90.json is not the JSON line.*rerun it or delete"):
+        D.load_evaluations(tmp_path)

@@ -54,7 +54,7 @@ from snnlab.learning import network_gradients, output_error
 from snnlab.dashboard import (TrainingDashboard, train_controls, config_from_controls, tile_mosaic,
                               threshold_bars, plots_cmap, unpermute, dead_fraction,
                               results_dir, load_runs, load_kappa_sweep, plot_kappa_sweep,
-                              load_choices, choices_table)
+                              load_choices, choices_table, load_evaluations)
 from snnlab.exercises import nb07
 print("quick mode" if QUICK else "full mode")
 '''),
@@ -392,6 +392,38 @@ if shared:
                                     for log in logs.values()))
 else:
     print("the three readout runs are not in results/ (see results/README.md, 'Trace readout')")
+'''),
+    md(r"""
+The 200 ms test above is what the trainer logs each epoch. The paper's numbers are for **1 s**
+presentations, so the long runs' checkpoints were also tested at 1 s on all 10k test digits
+(`snnlab evaluate CKPT --duration 1.0 > evaluate-1s-epochN.json`; the commands are in each folder's
+`command.txt`). The cell plots those files as they are. Crosses are the same checkpoint tested with
+other Poisson input (`--seed`): their spread is the test noise, so a difference of a tenth of a
+point between two epochs means little. The grey band is the paper's range over epochs 181-200.
+"""),
+    code('''
+long_runs = {"end": "pi-mnist-800", "count": "pi-mnist-800-readout-count"}
+tests_1s = {name: [r for r in load_evaluations(results_dir() / folder) if r["duration_s"] == 1.0]
+            for name, folder in long_runs.items()}
+if any(tests_1s.values()):
+    fig, ax = plots.new_figure(figsize=(7, 3.4))
+    ax.axhspan(98.56, 98.71, color="0.85", label="paper, epochs 181-200 (Table 2)")
+    ax.axhline(98.0, color="k", ls=":", lw=1, label="98 %")
+    for i, (name, rows) in enumerate(tests_1s.items()):
+        if not rows:
+            print(f"readout {name}: no evaluate-1s-epochN.json in results/{long_runs[name]}")
+            continue
+        epochs = sorted({r["epoch"] for r in rows})
+        mean = [100 * np.mean([r["accuracy"] for r in rows if r["epoch"] == e]) for e in epochs]
+        ax.plot(epochs, mean, "o-", color=f"C{i}", ms=4, label=f"readout {name} ({long_runs[name]})")
+        other = [r for r in rows if r["seed"] != 12345]
+        ax.plot([r["epoch"] for r in other], [100 * r["accuracy"] for r in other], "x", color=f"C{i}")
+        print(f"readout {name}, 1 s test (%), mean over seeds: "
+              + ", ".join(f"{e}: {a:.2f}" for e, a in zip(epochs, mean)))
+    ax.set_xlabel("epoch"); ax.set_ylabel("test accuracy at 1 s (%)"); ax.legend(fontsize=7)
+    plots.show(fig)
+else:
+    print("no 1 s checkpoint tests in results/ (see results/README.md)")
 '''),
     md(r"""
 ## 6. κ sweep (Fig. 3) (10 min)
