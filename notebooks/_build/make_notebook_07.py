@@ -40,6 +40,7 @@ digits, 500 test digits at 100 ms; the whole notebook runs in well under a minut
 section 2 trains the paper's 784-800-10 for one full epoch.
 """),
     code('''
+import json
 import os
 import numpy as np
 import matplotlib.pyplot as plt
@@ -324,7 +325,10 @@ epoch until the run stops. `snnlab evaluate CHECKPOINT --split train` scores tra
 you can tell whether a network underfits or overfits.
 
 The cell below plots the run of each preset found in `results/<preset>/` (nothing is typed in by
-hand; if a file is absent, it says so) and lists the other experiments kept there. The paper reports 98.56-98.71% test accuracy for 784-800-10 over epochs 181-200
+hand; if a file is absent, it says so) and lists the other experiments kept there. These preset
+runs were made before the trainer's trace readout default changed from "end" to "count" (each
+prints the readout it used); the `pi-mnist-800` run with "count" is
+`results/pi-mnist-800-readout-count/`, compared with them below. The paper reports 98.56-98.71% test accuracy for 784-800-10 over epochs 181-200
 (Table 2).
 """),
     code('''
@@ -348,6 +352,9 @@ if runs:
             tested = [r for r in m if r["test_accuracy"] is not None]   # eval_every > 1 skips epochs
             ax.plot([r["epoch"] for r in tested], [100 * r["test_accuracy"] for r in tested], "s-",
                     color=f"C{i}", ms=4, label=f"{name}: test ({tested[-1]['test_duration_s'] * 1e3:.0f} ms)")
+        cfg_file = run["path"] / "config.json"
+        readout = json.loads(cfg_file.read_text()).get("readout") if cfg_file.exists() else None
+        print(f"{name}: trained with trace readout {readout!r} (results/{name}/config.json)")
         s = run["summary"]
         if s:
             print(f"{name}: final test accuracy {100 * s['test_accuracy']:.2f}% on {s['test_samples']} digits "
