@@ -353,3 +353,15 @@ def test_read_metrics_keeps_one_line_per_epoch_the_last(tmp_path):
              {"epoch": 2, "train_accuracy": 0.61}, {"epoch": 3, "train_accuracy": 0.7}]
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(m) + "\n" for m in lines) + "\n")
     assert [(m["epoch"], m["train_accuracy"]) for m in read_metrics(tmp_path)] == [(1, 0.5), (2, 0.61), (3, 0.7)]
+
+
+def test_the_reported_pi_mnist_800_run_is_the_preset_a_fresh_clone_trains():
+    """README reports results/pi-mnist-800-readout-count/ as what `snnlab train --preset pi-mnist-800`
+    gives: its config must be the preset's (eval_every only skips 200 ms tests; the weights are the same)."""
+    import dataclasses
+    stored = json.loads((Path(__file__).resolve().parents[1] / "results" / "pi-mnist-800-readout-count"
+                         / "config.json").read_text())
+    preset = json.loads(json.dumps(dataclasses.asdict(PRESETS["pi-mnist-800"])))
+    differ = {k: (preset.get(k), stored.get(k)) for k in set(preset) | set(stored)
+              if preset.get(k) != stored.get(k) and k != "eval_every"}
+    assert not differ, f"the preset no longer matches the reported run (preset, run): {differ}"
