@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from .train import PRESETS, Trainer, TrainingDiverged, check_config, read_metrics, trainer_from_checkpoint
+from .train import EVAL_SEED, PRESETS, Trainer, TrainingDiverged, check_config, read_metrics, trainer_from_checkpoint
 
 
 #: settings a resumed run may change: the trainer reads them afresh every epoch or batch (the
@@ -195,8 +195,8 @@ def main(argv=None) -> int:
     e.add_argument("--n", type=int, default=None, help="first N digits (default all of the split)")
     e.add_argument("--split", choices=("test", "train"), default="test",
                    help="test set (default) or training set (to compare: under- or overfitting?)")
-    e.add_argument("--seed", type=int, default=12345,
-                   help="seed of the Poisson input spikes (default 12345; other seeds show the test noise)")
+    e.add_argument("--seed", type=int, default=EVAL_SEED,
+                   help=f"seed of the Poisson input spikes (default {EVAL_SEED}; other seeds show the test noise)")
     e.set_defaults(func=cmd_evaluate)
     args = p.parse_args(argv)
     return args.func(args)

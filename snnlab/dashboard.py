@@ -504,11 +504,12 @@ def load_evaluations(run_dir) -> list[dict]:
     ``evaluate-1s-epochN-seedS.json``), each the output of ``snnlab evaluate CKPT [--seed S]``.
 
     Training-set evaluations (``"split": "train"``) are left out. Files from before ``--seed`` existed
-    have no ``seed`` or ``epoch`` fields: they used the default seed 12345, and the epoch is in the name.
+    have no ``seed`` or ``epoch`` fields: they used the default seed ``train.EVAL_SEED``, and the epoch is in the name.
 
     Returns:
         Dicts with epoch, seed, accuracy, duration_s, n and file, sorted by epoch and seed.
     """
+    from .train import EVAL_SEED
     rows = []
     for path in sorted(Path(run_dir).glob("evaluate-*.json")):
         name = _EVALUATION_FILE.fullmatch(path.name)
@@ -522,7 +523,7 @@ def load_evaluations(run_dir) -> list[dict]:
         if res.get("split", "test") != "test":
             continue
         rows.append({"epoch": int(res.get("epoch", name["epoch"])),
-                     "seed": int(res.get("seed", name["seed"] or 12345)),
+                     "seed": int(res.get("seed", name["seed"] or EVAL_SEED)),
                      "accuracy": res["accuracy"], "duration_s": res["duration_s"], "n": res["n"],
                      "file": path.name})
     return sorted(rows, key=lambda r: (r["epoch"], r["seed"]))

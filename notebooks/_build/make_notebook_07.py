@@ -50,7 +50,7 @@ from IPython.display import display
 QUICK = os.environ.get("SNNLAB_QUICK") == "1"     # quick mode (used by the tests)
 
 from snnlab import plots
-from snnlab.train import PRESETS, Trainer, TrainConfig, encode_batch, build_network
+from snnlab.train import EVAL_SEED, PRESETS, Trainer, TrainConfig, encode_batch, build_network
 from snnlab.learning import network_gradients, output_error
 from snnlab.dashboard import (TrainingDashboard, train_controls, config_from_controls, tile_mosaic,
                               threshold_bars, plots_cmap, unpermute, dead_fraction,
@@ -423,7 +423,7 @@ if any(tests_1s.values()):
         epochs = sorted({r["epoch"] for r in rows})
         mean = [100 * np.mean([r["accuracy"] for r in rows if r["epoch"] == e]) for e in epochs]
         ax.plot(epochs, mean, "o-", color=f"C{i}", ms=4, label=f"readout {name} ({long_runs[name]})")
-        other = [r for r in rows if r["seed"] != 12345]
+        other = [r for r in rows if r["seed"] != EVAL_SEED]
         ax.plot([r["epoch"] for r in other], [100 * r["accuracy"] for r in other], "x", color=f"C{i}")
         print(f"readout {name}, 1 s test (%), mean over seeds: "
               + ", ".join(f"{e}: {a:.2f}" for e, a in zip(epochs, mean)))

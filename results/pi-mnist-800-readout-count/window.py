@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from snnlab.dashboard import load_evaluations
-from snnlab.train import read_metrics
+from snnlab.train import EVAL_SEED, read_metrics
 
 run = Path(__file__).resolve().parent
 first, last = int(sys.argv[1]), int(sys.argv[2])
@@ -19,7 +19,7 @@ rows = [r for r in load_evaluations(run) if r["duration_s"] == 1.0]
 by_epoch = {}
 for r in rows:
     by_epoch.setdefault(r["epoch"], []).append(100 * r["accuracy"])
-window = {r["epoch"]: 100 * r["accuracy"] for r in rows if r["seed"] == 12345 and first <= r["epoch"] <= last}
+window = {r["epoch"]: 100 * r["accuracy"] for r in rows if r["seed"] == EVAL_SEED and first <= r["epoch"] <= last}
 if not window:
     sys.exit(f"no 1 s test of epochs {first}-{last} in {run}")
 m = read_metrics(run)
@@ -32,7 +32,7 @@ print(json.dumps({
     "max": round(max(window.values()), 2),
     "seeds_where_several": {e: {r["seed"]: round(100 * r["accuracy"], 2) for r in rows if r["epoch"] == e}
                             for e, a in sorted(by_epoch.items()) if len(a) > 1},
-    "all_1s_tests_percent_seed_12345": {r["epoch"]: round(100 * r["accuracy"], 2) for r in rows if r["seed"] == 12345},
+    "all_1s_tests_percent_seed_12345": {r["epoch"]: round(100 * r["accuracy"], 2) for r in rows if r["seed"] == EVAL_SEED},
     "epochs_done": len(m), "training_time_min_all_epochs": round(sum(t) / 60, 1),
     "epoch_train_time_s": [round(min(t)), round(max(t))],
     "samples_per_s": [round(min(r["samples_per_s"] for r in m)), round(max(r["samples_per_s"] for r in m))],
