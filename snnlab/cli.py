@@ -156,7 +156,7 @@ def cmd_train(args) -> int:
     summary = {
         "preset": args.preset, "epochs": trainer.epoch,
         "test_accuracy": final["accuracy"], "test_presentation_s": final["duration_s"],
-        "test_samples": final["n"], "test_silent_fraction": final["silent_fraction"],
+        "test_samples": final["n"], "test_seed": final["seed"], "test_silent_fraction": final["silent_fraction"],
         "epoch_wall_time_s": [m["train_time_s"] for m in history],
         "train_samples_per_s": [m["samples_per_s"] for m in history],
         "session_wall_time_s": time.time() - t0,

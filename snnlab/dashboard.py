@@ -529,6 +529,53 @@ def load_evaluations(run_dir) -> list[dict]:
     return sorted(rows, key=lambda r: (r["epoch"], r["seed"]))
 
 
+def window_statistic(run_dir, first, last, duration_s=1.0) -> dict:
+    """The paper's Table 2 statistic: [min, mean, max] of the test accuracy over epochs
+    ``first``..``last``, from a run's checkpoint tests (``load_evaluations``, default seed only, so
+    that the spread shows the change of the weights and not the input noise) and from the train
+    command's own final test in ``summary.json`` if that epoch was not tested apart.
+
+    Args:
+        run_dir: a run folder (``snnlab train --out``).
+        first, last: the epochs of the window, both included (the paper: 181, 200).
+        duration_s: presentation time of the tests to use (s).
+
+    Returns:
+        Dict with window, epochs, accuracy_percent (epoch -> %), min, mean, max (%, 2 decimals),
+        other_seeds (epoch -> {seed: %}, where an epoch was also tested with other input) and
+        files (what each number was read from).
+    """
+    from .train import EVAL_SEED
+    run_dir = Path(run_dir)
+    if not first <= last:
+        raise ValueError(f"the window {first}-{last} is empty: give the first epoch, then the last")
+    rows = [r for r in load_evaluations(run_dir)
+            if r["duration_s"] == duration_s and first <= r["epoch"] <= last]
+    acc = {r["epoch"]: 100 * r["accuracy"] for r in rows if r["seed"] == EVAL_SEED}
+    files = {r["epoch"]: r["file"] for r in rows if r["seed"] == EVAL_SEED}
+    summary = run_dir / "summary.json"
+    if summary.exists():
+        s = json.loads(summary.read_text())
+        if (s["test_presentation_s"] == duration_s and s.get("test_seed", EVAL_SEED) == EVAL_SEED
+                and first <= s["epochs"] <= last and s["epochs"] not in acc):
+            acc[s["epochs"]] = 100 * s["test_accuracy"]
+            files[s["epochs"]] = summary.name
+    if not acc:
+        raise ValueError(f"no {duration_s:g} s test of epochs {first}-{last} in {run_dir}: test the epoch-end "
+                         "checkpoints with `snnlab evaluate CKPT --duration 1.0 > evaluate-1s-epochN.json` first")
+    epochs = sorted(acc)
+    values = [acc[e] for e in epochs]
+    other = {}
+    for r in rows:
+        if r["seed"] != EVAL_SEED:
+            other.setdefault(r["epoch"], {})[r["seed"]] = round(100 * r["accuracy"], 2)
+    return {"window": [first, last], "epochs": epochs,
+            "accuracy_percent": {e: round(acc[e], 2) for e in epochs},
+            "min": round(min(values), 2), "mean": round(sum(values) / len(values), 2),
+            "max": round(max(values), 2), "other_seeds": other,
+            "files": {e: files[e] for e in epochs}}
+
+
 def load_kappa_sweep(root=None) -> list[dict]:
     """The points of ``root/kappa_sweep/*.json`` (written by ``python -m snnlab.sweep``)."""
     root = Path(root) if root else results_dir()

@@ -182,3 +182,29 @@ def test_load_evaluations_reads_the_checkpoint_tests_of_a_run(tmp_path):
     (tmp_path / "evaluate-1s-epoch90.json").write_text("")       # an evaluation still running
     with pytest.raises(ValueError, match="evaluate-1s-epoch90.json is not the JSON line.*rerun it or delete"):
         D.load_evaluations(tmp_path)
+
+
+def test_window_statistic_is_min_mean_max_over_the_window_with_the_final_test(tmp_path):
+    res = {"silent_fraction": 0.0, "n": 10000, "duration_s": 1.0, "split": "test", "seed": 12345}
+    tests = {181: 0.9776, 183: 0.9780, 199: 0.9784, 179: 0.90}          # 179 lies outside the window
+    for epoch, acc in tests.items():
+        (tmp_path / f"evaluate-1s-epoch{epoch}.json").write_text(json.dumps(dict(res, accuracy=acc, epoch=epoch)))
+    (tmp_path / "evaluate-1s-epoch199-seed1.json").write_text(json.dumps(dict(res, accuracy=0.97, epoch=199, seed=1)))
+    (tmp_path / "evaluate-200ms-epoch183.json").write_text(json.dumps(dict(res, accuracy=0.5, epoch=183,
+                                                                             duration_s=0.2)))
+    summary = {"epochs": 200, "test_accuracy": 0.9792, "test_presentation_s": 1.0}   # the train command's own test
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    w = D.window_statistic(tmp_path, 181, 200)
+    assert w["epochs"] == [181, 183, 199, 200]
+    assert (w["min"], w["mean"], w["max"]) == (97.76, 97.83, 97.92)      # (97.76 + 97.8 + 97.84 + 97.92) / 4
+    assert w["other_seeds"] == {199: {1: 97.0}}                            # shown, not averaged in
+    assert w["files"][200] == "summary.json" and w["files"][181] == "evaluate-1s-epoch181.json"
+    # a checkpoint test of the last epoch wins over summary.json (both test the same weights)
+    (tmp_path / "evaluate-1s-epoch200.json").write_text(json.dumps(dict(res, accuracy=0.9792, epoch=200)))
+    assert D.window_statistic(tmp_path, 181, 200)["files"][200] == "evaluate-1s-epoch200.json"
+    # a summary tested at another length or before the window is left out
+    assert D.window_statistic(tmp_path, 181, 199)["epochs"] == [181, 183, 199]
+    with pytest.raises(ValueError, match="no 1 s test of epochs 100-120.*snnlab evaluate"):
+        D.window_statistic(tmp_path, 100, 120)
+    with pytest.raises(ValueError, match="window 200-181 is empty"):
+        D.window_statistic(tmp_path, 200, 181)

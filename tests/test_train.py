@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from snnlab.train import PRESETS, Trainer, TrainingDiverged, atomic_write_bytes, load_checkpoint_file, trainer_from_checkpoint
+from snnlab.train import EVAL_SEED, PRESETS, Trainer, TrainingDiverged, atomic_write_bytes, load_checkpoint_file, trainer_from_checkpoint
 
 pytestmark = pytest.mark.usefixtures("data_root")
 
@@ -133,6 +133,7 @@ def test_cli_train_kill_and_resume(tmp_path):
         np.testing.assert_array_equal(wa, wb)
     summary = json.loads((run / "summary.json").read_text())
     assert summary["epochs"] == 2 and 0 <= summary["test_accuracy"] <= 1
+    assert summary["test_seed"] == EVAL_SEED     # results/window.py counts it with the checkpoint tests of this seed
 
 
 @pytest.mark.parametrize("name", ["quick", "pi-mnist-800", "pi-mnist-500-500", "pi-mnist-500-500-sgd",
