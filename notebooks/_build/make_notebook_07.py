@@ -55,7 +55,7 @@ from snnlab.learning import network_gradients, output_error
 from snnlab.dashboard import (TrainingDashboard, train_controls, config_from_controls, tile_mosaic,
                               threshold_bars, plots_cmap, unpermute, dead_fraction,
                               results_dir, load_runs, load_kappa_sweep, plot_kappa_sweep,
-                              load_choices, choices_table, load_evaluations)
+                              load_choices, choices_table, load_evaluations, window_statistic)
 from snnlab.exercises import nb07
 print("quick mode" if QUICK else "full mode")
 '''),
@@ -431,6 +431,23 @@ if any(tests_1s.values()):
     plots.show(fig)
 else:
     print("no 1 s checkpoint tests in results/ (see results/README.md)")
+'''),
+    md(r"""
+The paper's Table 2 reports [min, mean, max] of the test accuracy over epochs 181-200.
+`window_statistic` computes the same from a run folder's 1 s tests (default seed only) and the
+train command's final test in `summary.json` (`python results/window.py RUN 181 200` prints it with
+the training time).
+"""),
+    code('''
+print(f"{'784-800-10, SGD':<34} {'epochs tested':>13}  [min, mean, max] test % at 1 s")
+print(f"{'paper (Table 2)':<34} {'':>13}  [98.56, 98.64, 98.71]")
+for name, folder in long_runs.items():
+    try:
+        w = window_statistic(results_dir() / folder, 181, 200)
+    except ValueError as err:
+        print(f"readout {name}: {err}")
+        continue
+    print(f"{'readout ' + name + ' (' + folder + ')':<34} {len(w['epochs']):>13}  [{w['min']:.2f}, {w['mean']:.2f}, {w['max']:.2f}]")
 '''),
     md(r"""
 ## 6. κ sweep (Fig. 3) (10 min)
