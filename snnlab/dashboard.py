@@ -542,7 +542,7 @@ def window_statistic(run_dir, first, last, duration_s=1.0) -> dict:
 
     Returns:
         Dict with window, epochs, accuracy_percent (epoch -> %), min, mean, max (%, 2 decimals),
-        other_seeds (epoch -> {seed: %}, where an epoch was also tested with other input) and
+        test_digits (the test set sizes used: [10000] for the whole test set), other_seeds (epoch -> {seed: %}, where an epoch was also tested with other input) and
         files (what each number was read from).
     """
     from .train import EVAL_SEED
@@ -553,6 +553,7 @@ def window_statistic(run_dir, first, last, duration_s=1.0) -> dict:
             if r["duration_s"] == duration_s and first <= r["epoch"] <= last]
     acc = {r["epoch"]: 100 * r["accuracy"] for r in rows if r["seed"] == EVAL_SEED}
     files = {r["epoch"]: r["file"] for r in rows if r["seed"] == EVAL_SEED}
+    digits = {r["epoch"]: r["n"] for r in rows if r["seed"] == EVAL_SEED}
     summary = run_dir / "summary.json"
     if summary.exists():
         s = json.loads(summary.read_text())
@@ -560,6 +561,7 @@ def window_statistic(run_dir, first, last, duration_s=1.0) -> dict:
                 and first <= s["epochs"] <= last and s["epochs"] not in acc):
             acc[s["epochs"]] = 100 * s["test_accuracy"]
             files[s["epochs"]] = summary.name
+            digits[s["epochs"]] = s["test_samples"]
     if not acc:
         raise ValueError(f"no {duration_s:g} s test of epochs {first}-{last} in {run_dir}: test the epoch-end "
                          "checkpoints with `snnlab evaluate CKPT --duration 1.0 > evaluate-1s-epochN.json` first")
@@ -572,7 +574,8 @@ def window_statistic(run_dir, first, last, duration_s=1.0) -> dict:
     return {"window": [first, last], "epochs": epochs,
             "accuracy_percent": {e: round(acc[e], 2) for e in epochs},
             "min": round(min(values), 2), "mean": round(sum(values) / len(values), 2),
-            "max": round(max(values), 2), "other_seeds": other,
+            "max": round(max(values), 2), "test_digits": sorted(set(digits[e] for e in epochs)),
+            "other_seeds": other,
             "files": {e: files[e] for e in epochs}}
 
 

@@ -192,12 +192,13 @@ def test_window_statistic_is_min_mean_max_over_the_window_with_the_final_test(tm
     (tmp_path / "evaluate-1s-epoch199-seed1.json").write_text(json.dumps(dict(res, accuracy=0.97, epoch=199, seed=1)))
     (tmp_path / "evaluate-200ms-epoch183.json").write_text(json.dumps(dict(res, accuracy=0.5, epoch=183,
                                                                              duration_s=0.2)))
-    summary = {"epochs": 200, "test_accuracy": 0.9792, "test_presentation_s": 1.0}   # the train command's own test
+    summary = {"epochs": 200, "test_accuracy": 0.9792, "test_presentation_s": 1.0, "test_samples": 10000}   # the train command's own test
     (tmp_path / "summary.json").write_text(json.dumps(summary))
     w = D.window_statistic(tmp_path, 181, 200)
     assert w["epochs"] == [181, 183, 199, 200]
     assert (w["min"], w["mean"], w["max"]) == (97.76, 97.83, 97.92)      # (97.76 + 97.8 + 97.84 + 97.92) / 4
     assert w["other_seeds"] == {199: {1: 97.0}}                            # shown, not averaged in
+    assert w["test_digits"] == [10000]
     assert w["files"][200] == "summary.json" and w["files"][181] == "evaluate-1s-epoch181.json"
     # a checkpoint test of the last epoch wins over summary.json (both test the same weights)
     (tmp_path / "evaluate-1s-epoch200.json").write_text(json.dumps(dict(res, accuracy=0.9792, epoch=200)))
