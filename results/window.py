@@ -33,6 +33,8 @@ m = read_metrics(args.run)
 if not m:
     sys.exit(f"error: no metrics.jsonl in {args.run}")
 later = [r for r in m if r["epoch"] >= args.times_from]
+if not later:
+    sys.exit(f"error: --times-from {args.times_from}: {args.run} has only {len(m)} epochs")
 out.update({
     "epochs_done": len(m),
     "training_time_min_all_epochs": round(sum(r["train_time_s"] for r in m) / 60, 1),
