@@ -11,6 +11,10 @@ Environment variables:
     SNNLAB_CACHE      overrides the user cache folder (default: ``pooch.os_cache("snnlab")``,
                       e.g. ``~/.cache/snnlab`` on Linux).
     SNNLAB_MNIST_URL  base URL(s) of an MNIST mirror (comma-separated), replacing the defaults.
+    SNNLAB_NMNIST_URL base URL(s) of an N-MNIST mirror (comma-separated) serving ``Train.zip`` and
+                      ``Test.zip`` under those names, replacing the default mirrors.
+    SNNLAB_ALLOW_HTTP set to ``1`` to allow plain ``http://`` downloads of files registered as
+                      https-only (the N-MNIST archives); meant for a local test server.
 """
 from __future__ import annotations
 
@@ -23,12 +27,16 @@ from pathlib import Path
 
 import pooch
 
-__all__ = ["DataError", "REGISTRY", "MNIST_MIRRORS", "find_file", "cache_dir", "data_dir",
-           "file_md5", "check_md5", "urls_for"]
+__all__ = ["DataError", "CorruptFileError", "REGISTRY", "MNIST_MIRRORS", "NMNIST_MIRRORS", "find_file", "cache_dir",
+           "data_dir", "file_md5", "check_md5", "check_size", "urls_for"]
 
 
 class DataError(ValueError):
     """A data file is missing, corrupt or not in the expected format (the message says which and what to do)."""
+
+
+class CorruptFileError(DataError):
+    """A file (local or downloaded) fails its checksum or size check; the message is one line."""
 
 
 MNIST_MIRRORS = (
@@ -44,28 +52,84 @@ _MNIST_MD5 = {
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
 
+# N-MNIST (Orchard et al. 2015): the two archives of the full dataset, Train.zip (60,000 samples)
+# and Test.zip (10,000), each holding <Split>/<digit>/<sample number>.bin.
+# Source of URLs and checksums: Tonic (github.com/neuromorphs/tonic, tonic/datasets/nmnist.py).
+#  - Mendeley Data (dataset 468j46mzdv, DOI 10.17632/468j46mzdv.1): Tonic's mirror since Jan 2022
+#    (commit 7070e82) and still at its newest version (Feb 2025); the file ids below are Tonic's.
+#  - Dropbox (Garrick Orchard's shared folder tg2ljlbmtzygrag): Tonic's per-file links of 2020
+#    (commit 1624a9f); Tonic dropped them in 2021 ("dropbox somehow changed their API"), so they may
+#    be dead; kept as a last resort (a download is only used if its MD5 matches).
+# Checksums: Tonic publishes MD5 only (train 20959b8e..., test 69ca8762..., unchanged in every Tonic
+# version since 2020 and identical in SpikingJelly's NMNIST.resource_url_md5); no SHA-256 and no
+# file size of the zips is published anywhere we found, so the archives are verified by MD5 (before
+# extraction) and "size" stays None until a verified size is recorded here.
+_MENDELEY = "https://data.mendeley.com/public-files/datasets/468j46mzdv/files/"
+_ORCHARD_DROPBOX = "https://www.dropbox.com/sh/tg2ljlbmtzygrag/"
+NMNIST_MIRRORS = {
+    "nmnist/Train.zip": (_MENDELEY + "39c25547-014b-4137-a934-9d29fa53c7a0/file_downloaded",
+                         _ORCHARD_DROPBOX + "AABlMOuR15ugeOxMCX0Pvoxga/Train.zip?dl=1"),
+    "nmnist/Test.zip": (_MENDELEY + "05a4d654-7e03-4c15-bdfa-9bb2bcbea494/file_downloaded",
+                        _ORCHARD_DROPBOX + "AADSKgJ2CjaBWh75HnTNZyhca/Test.zip?dl=1"),
+}
+"""Public N-MNIST archive URLs (tried in order), as used by Tonic; see the comment above."""
+
+_NMNIST_MD5 = {
+    "nmnist/Train.zip": "20959b8e626244a1b502305a9e6e2031",
+    "nmnist/Test.zip": "69ca8762b2fe404d9b9bad1103e97832",
+}
+
 REGISTRY: dict[str, dict] = {
     f"mnist/{name}": {"md5": md5, "mirrors": "mnist"} for name, md5 in _MNIST_MD5.items()
 }
-"""Known files: relative path -> {"md5": ..., "mirrors": <mirror group>}."""
+REGISTRY.update({
+    rel: {"md5": md5, "mirrors": "nmnist", "urls": NMNIST_MIRRORS[rel], "size": None,
+          "https_only": True}
+    for rel, md5 in _NMNIST_MD5.items()
+})
+"""Known files: relative path -> entry. Entry keys:
+
+- ``md5``: expected MD5 (hex);
+- ``mirrors``: mirror group (``"mnist"``: base URLs + file name; ``$SNNLAB_MNIST_URL`` overrides;
+  ``"nmnist"``: ``$SNNLAB_NMNIST_URL`` overrides the entry's ``urls``);
+- ``urls`` (optional): full download URLs, tried in order (used when the mirror group has no
+  environment override);
+- ``size`` (optional): expected size in bytes, checked before the MD5 (None: not known);
+- ``https_only`` (optional): refuse ``http://`` URLs unless ``$SNNLAB_ALLOW_HTTP=1``.
+"""
+
+_MIRROR_ENV = {"mnist": "SNNLAB_MNIST_URL", "nmnist": "SNNLAB_NMNIST_URL"}
+
+
+def _env_mirrors(group: str) -> list[str]:
+    env = os.environ.get(_MIRROR_ENV.get(group, ""), "").strip() if group in _MIRROR_ENV else ""
+    return [u.strip() for u in env.split(",") if u.strip()]
 
 
 def _mirrors(group: str) -> list[str]:
+    env = _env_mirrors(group)
+    if env:
+        return env
     if group == "mnist":
-        env = os.environ.get("SNNLAB_MNIST_URL", "").strip()
-        if env:
-            return [u.strip() for u in env.split(",") if u.strip()]
         return list(MNIST_MIRRORS)
     return []
 
 
 def urls_for(relpath: str) -> list[str]:
-    """Download URLs of a registered file (honours ``$SNNLAB_MNIST_URL``)."""
+    """Download URLs of a registered file (honours ``$SNNLAB_MNIST_URL`` / ``$SNNLAB_NMNIST_URL``)."""
     entry = REGISTRY.get(relpath)
     if not entry:
         return []
     name = relpath.rsplit("/", 1)[-1]
-    return [base.rstrip("/") + "/" + name for base in _mirrors(entry.get("mirrors", ""))]
+    group = entry.get("mirrors", "")
+    if entry.get("urls") and not _env_mirrors(group):
+        return list(entry["urls"])
+    return [base.rstrip("/") + "/" + name for base in _mirrors(group)]
+
+
+def http_allowed() -> bool:
+    """True if ``$SNNLAB_ALLOW_HTTP`` is ``1`` (plain-http downloads of https-only files allowed)."""
+    return os.environ.get("SNNLAB_ALLOW_HTTP", "").strip() == "1"
 
 
 def cache_dir() -> Path:
@@ -104,11 +168,23 @@ def check_md5(path: Path, md5: str | None, where: str, relpath: str) -> None:
         return
     actual = file_md5(path)
     if actual != md5.lower():
-        raise DataError(
+        raise CorruptFileError(
             f"{path} (found via {where}) fails its checksum: expected MD5 {md5}, got {actual}. "
             f"The file is corrupt, truncated or a different version of {relpath!r}. "
             f"Delete it so it can be re-downloaded (rm '{path}'), replace it with a good copy, "
             f"or point SNNLAB_DATA at a folder holding a verified copy (e.g. ../shared/data).")
+
+
+def check_size(path: Path, size: int | None, where: str, relpath: str) -> None:
+    """Raise :class:`DataError` if ``path`` is not ``size`` bytes long (no-op if ``size`` is None)."""
+    if size is None:
+        return
+    actual = Path(path).stat().st_size
+    if actual != int(size):
+        what = "truncated" if actual < size else "too long"
+        raise CorruptFileError(
+            f"{path} (found via {where}) is {what}: {actual} bytes, expected {int(size)} bytes for "
+            f"{relpath!r}. Delete it so it can be re-downloaded (rm '{path}') or replace it with a good copy.")
 
 
 # --------------------------------------------------------------------------- lookup
@@ -141,7 +217,10 @@ def find_file(relpath: str, path: str | os.PathLike | None = None, md5: str | No
          an explicit location is never silently replaced by another one.
       2. ``$SNNLAB_DATA/<relpath>``.
       3. the user cache ``<cache>/<relpath>`` (see :func:`cache_dir`).
-      4. download from ``urls`` (default: the registered mirrors) into the user cache.
+      4. download from ``urls`` (default: the registered mirrors) into the user cache. The MD5 is
+         checked by pooch on a temporary file before it is moved into place, so an interrupted or
+         corrupt download never appears under the final name. For entries marked
+         ``https_only``, ``http://`` URLs are refused unless ``$SNNLAB_ALLOW_HTTP=1``.
 
     Args:
         relpath: path relative to a data root, e.g. ``"mnist/train-images-idx3-ubyte.gz"``.
@@ -156,19 +235,23 @@ def find_file(relpath: str, path: str | os.PathLike | None = None, md5: str | No
     entry = REGISTRY.get(relpath, {})
     md5 = (md5 or entry.get("md5") or None)
     md5 = md5.lower() if md5 else None
+    size = entry.get("size")
     urls = list(urls) if urls is not None else urls_for(relpath)
+
+    def verify(c: Path, where: str) -> Path:
+        check_size(c, size, where, relpath)       # cheap, and names truncation explicitly
+        check_md5(c, md5, where, relpath)
+        return c
 
     # 1. explicit path
     if path is not None:
         p = Path(path).expanduser()
         if p.is_file():
-            check_md5(p, md5, "the explicit path argument", relpath)
-            return p
+            return verify(p, "the explicit path argument")
         tried = _candidates_in_dir(p, relpath) if p.is_dir() else [p]
         for c in tried:
             if c.is_file():
-                check_md5(c, md5, "the explicit path argument", relpath)
-                return c
+                return verify(c, "the explicit path argument")
         raise DataError(f"{relpath!r} not found at the explicit path given: looked at "
                         + ", ".join(str(c) for c in tried)
                         + ". Pass the file itself, or a folder containing "
@@ -183,16 +266,14 @@ def find_file(relpath: str, path: str | os.PathLike | None = None, md5: str | No
     else:
         c = droot / relpath
         if c.is_file():
-            check_md5(c, md5, f"$SNNLAB_DATA={droot}", relpath)
-            return c
+            return verify(c, f"$SNNLAB_DATA={droot}")
         searched.append(f"$SNNLAB_DATA: {c} (missing)")
 
     # 3. user cache
     croot = cache_dir()
     target = croot / relpath
     if target.is_file():
-        check_md5(target, md5, f"the user cache {croot}", relpath)
-        return target
+        return verify(target, f"the user cache {croot}")
     searched.append(f"user cache: {target} (missing)")
 
     # 4. download
@@ -200,27 +281,47 @@ def find_file(relpath: str, path: str | os.PathLike | None = None, md5: str | No
         searched.append("download: no known URL for this file")
     failures: list[str] = []
     bad_checksum: list[str] = []
+    refused: list[str] = []
     for url in urls:
+        if entry.get("https_only") and not url.lower().startswith("https://") and not http_allowed():
+            refused.append(url)
+            continue
         try:
             with _quiet_pooch():
                 got = pooch.retrieve(url, known_hash=f"md5:{md5}" if md5 else None,
                                      fname=target.name, path=target.parent,
                                      progressbar=sys.stderr.isatty())
-            return Path(got)
+            got = Path(got)
+            if size is not None and got.stat().st_size != int(size):
+                n = got.stat().st_size
+                got.unlink()                  # MD5 matched but the registry's size does not: never keep it
+                bad_checksum.append(f"{url}: {n} bytes, expected {int(size)} (file discarded)")
+                continue
+            return got
         except ValueError as e:       # pooch: hash mismatch (the temp file is already deleted)
-            bad_checksum.append(f"{url}: {e}")
+            bad_checksum.append(f"{url}: {str(e).rstrip('.')}")
         except Exception as e:        # requests/OS errors: offline, 404, DNS, ...
             failures.append(f"{url}: {type(e).__name__}: {e}")
     for f in failures:
         searched.append(f"download: {f}")
+    for u in refused:
+        searched.append(f"download: {u}: refused, plain http:// (set SNNLAB_ALLOW_HTTP=1 to allow it, "
+                        "e.g. for a local test server)")
+
+    if refused and not failures and not bad_checksum:
+        raise DataError(
+            f"Refused to download {relpath!r} over plain http:// ({', '.join(refused)}): this file is "
+            "only fetched over https. Use an https:// mirror, or set SNNLAB_ALLOW_HTTP=1 to allow http "
+            "(e.g. for a local test server).")
 
     if bad_checksum:
-        raise DataError(
+        raise CorruptFileError(
             f"Downloaded {relpath!r} but its checksum (MD5) does not match the expected {md5}; "
             "the corrupt download was discarded (nothing was written to the cache "
             f"{target.parent}). Details: " + " | ".join(bad_checksum)
             + (" | other mirrors: " + " | ".join(failures) if failures else "")
-            + ". The mirror may be serving a different file; try again later, set SNNLAB_MNIST_URL "
+            + ". The download may have been cut short or the mirror may be serving a different file; "
+              f"try again later, set {_MIRROR_ENV.get(entry.get('mirrors', ''), 'SNNLAB_MNIST_URL')} "
               "to another mirror, or put a verified copy under $SNNLAB_DATA.")
 
     raise DataError(
