@@ -30,7 +30,8 @@ check_init_bounds = Check(
                 "E[sum_k w_k^2] = M a^2 / 3 = 1 needs a = sqrt(3/M) (Eqs. 10-11).",
                 lambda M, al: (np.sqrt(1 / M), al * np.sqrt(1 / M))),
         Mistake("that is the reading note's init (a = alpha / sqrt(M), V_th from alpha); the paper (default) "
-                "uses a = sqrt(3/M) and V_th = alpha sqrt(3/M) (ALGORITHM.md section 7).",
+                "uses a = sqrt(3/M) and V_th = alpha sqrt(3/M) (docs/algorithm.md"
+                "#9-where-the-courses-reading-note-differs-from-the-paper).",
                 lambda M, al: (al / np.sqrt(M), al)),
         Mistake("the weight range a is right, but the threshold is V_th = alpha * sqrt(3/M) (alpha times "
                 "the weight bound), not alpha.", lambda M, al: (np.sqrt(3 / M), al)),
