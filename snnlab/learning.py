@@ -3,7 +3,7 @@
 Everything works on batches: arrays have a leading sample axis B.  Per sample the rule is
 exactly the paper's (batch size 1); a mini-batch averages the per-sample gradients.
 
-Notation (ALGORITHM.md section 1): a layer has N neurons with M synapses each; in one
+Notation (docs/algorithm.md): a layer has N neurons with M synapses each; in one
 sample m synapses are *active* (got at least one spike) and n neurons are active (fired).
 ``x`` are the input traces x_k and ``a`` the output traces a_i of Eq. 4.
 """
@@ -172,7 +172,9 @@ def backprop_error(delta_upper, weights_upper, active):
     """Eq. 12, the bracket: sqrt(N / n) W^(l+1)T delta^(l+1), for the active neurons of layer l.
 
     Args:
-        delta_upper: (B, N_up) deltas of layer l+1.  weights_upper: (N_up, N) its weights.
+        delta_upper: (B, N_up) deltas of layer l+1.
+        weights_upper: its (N_up, N) weights, or the layer l+1 itself, whose ``propagate_back``
+            computes W^T delta (a convolution's transposed convolution, a pool's routing).
         active: (B, N) bool, active neurons of layer l (= active synapses of layer l+1).
     Returns:
         (B, N) error to feed :func:`normalized_delta` of layer l.
@@ -180,7 +182,9 @@ def backprop_error(delta_upper, weights_upper, active):
     N = active.shape[1]
     n = active.sum(axis=1, keepdims=True)
     scale = np.sqrt(np.divide(N, n, out=np.zeros((active.shape[0], 1)), where=n > 0))
-    return np.where(active, scale * (delta_upper @ weights_upper), 0.0)
+    back = weights_upper.propagate_back(delta_upper) if hasattr(weights_upper, "propagate_back") \
+        else delta_upper @ weights_upper
+    return np.where(active, scale * back, 0.0)
 
 
 # ---------------------------------------------------------------- Eq. 13: updates
@@ -205,7 +209,7 @@ def threshold_gradient(delta, a_hat, x_active):
 
     The update is dV_th = -eta_th * this = +eta_th sqrt(N/(mM)) delta a_hat: the paper prints a
     minus sign, but its own chain rule (Eq. 7, da_i/dV_th,i = -a_hat_i / V_th,i) gives plus;
-    ``tests/test_learning.py`` settles it with a finite difference (ALGORITHM.md section 3).
+    ``tests/test_learning.py`` settles it with a finite difference (docs/algorithm.md, Eq. 13).
     """
     N = delta.shape[1]
     M = x_active.shape[1]
@@ -227,8 +231,12 @@ def network_gradients(layers, outputs, labels, sigma=0.5, readout="end", silent_
                       target_count=1, wta_backprop="carriers"):
     """Backpropagate one batch through a network (Eqs. 4, 9, 12, 13, 16).
 
+    The loop walks the layers from the top; each layer computes its own W^T delta
+    (``propagate_back``) and, if trainable, its weight gradient (``weight_gradient``), so dense,
+    convolutional and pooling layers all go through the same functions of this module.
+
     Args:
-        layers: the network's layers (each with weights, threshold, kappa, tau_mp).
+        layers: the network's layers (each with threshold, kappa, tau_mp; trainable ones with weights).
         outputs: their LayerOutputs from the forward pass.
         labels: (B,) classes.
         sigma: expected efficacy of lateral inhibition.
@@ -255,12 +263,15 @@ def network_gradients(layers, outputs, labels, sigma=0.5, readout="end", silent_
         carriers = np.ones_like(active) if (l == len(layers) - 1 and silent_output_error) else active
         group = {"carriers": None, "active": active, "none": False}[wta_backprop]
         delta = normalized_delta(err, carriers, layer.threshold, layer.kappa, sigma, group)
-        x = input_traces(out, layer.n_in, layer.tau_mp, readout)
-        x_active = outputs[l - 1].counts > 0 if l > 0 else input_counts(out.inputs, layer.n_in) > 0
-        a = output_traces(out, layer.tau_mp, readout)
-        a_hat = effective_activity(a, active, layer.kappa, sigma)
-        grads[l] = (weight_gradient(delta, x, x_active), threshold_gradient(delta, a_hat, x_active))
+        if layer.trainable:
+            x = input_traces(out, layer.n_in, layer.tau_mp, readout)
+            x_active = outputs[l - 1].counts > 0 if l > 0 else input_counts(out.inputs, layer.n_in) > 0
+            a = output_traces(out, layer.tau_mp, readout)
+            a_hat = effective_activity(a, active, layer.kappa, sigma)
+            g_w = layer.weight_gradient(delta, x, x_active) if hasattr(layer, "weight_gradient") \
+                else weight_gradient(delta, x, x_active)
+            grads[l] = (g_w, threshold_gradient(delta, a_hat, x_active))
         deltas[l] = delta
         if l > 0:
-            err = backprop_error(delta, layer.weights, outputs[l - 1].counts > 0)
+            err = backprop_error(delta, layer, outputs[l - 1].counts > 0)
     return grads, {"loss": loss(o, labels), "o": o, "deltas": deltas}

@@ -2,6 +2,8 @@
 threshold regularization (section 2.3.2), plus L2 and max-norm for comparison."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -77,6 +79,56 @@ def threshold_regularization(counts, rho):
 
 
 FLOOR_MODES = ("scale", "add", "clip")
+
+
+@dataclass
+class EventThresholdRule:
+    """Section 2.3.2 as the paper applies it: during the forward pass, after every input event.
+
+    Attributes:
+        rho: rate (paper 4e-5..2e-4).
+        floor: (N,) lowest threshold of each neuron (1/5 of the initial one by default).
+        mode: what happens below the floor (see :func:`apply_threshold_floor`): "add", "scale", "clip".
+        max_scale: cap of the weight factor of mode "scale".
+    """
+    rho: float
+    floor: np.ndarray
+    mode: str = "add"
+    max_scale: float = 2.0
+
+    def __post_init__(self):
+        if self.mode not in FLOOR_MODES:
+            raise ValueError(f"floor mode must be one of {FLOOR_MODES}, got {self.mode!r}")
+        if not (np.isfinite(self.rho) and self.rho >= 0):
+            raise ValueError(f"rho must be a finite number >= 0 (paper: 4e-5..2e-4), got {self.rho!r}")
+        self.floor = np.asarray(self.floor, dtype=np.float64)
+
+
+def threshold_event_step(threshold, rows, fired, rule: EventThresholdRule) -> None:
+    """Threshold regularization after one input event (section 2.3.2), in place.
+
+    The N_w neurons ``fired`` at this event rise by rho N, then all N fall by rho N_w.  A threshold
+    that would end below its floor stays at the floor, and the neuron's weights are raised instead
+    (``rule.mode``, as in :func:`apply_threshold_floor`).  Summed over a batch, the rise and fall are
+    :func:`threshold_regularization`.
+
+    Args:
+        threshold: (N,) thresholds, changed in place.
+        rows: (M + 1, N) the layer's weights by input (column i = neuron i), changed in place.
+        fired: indices of the neurons that fired at this event.
+        rule: rate, floor and floor mode.
+    """
+    N = threshold.size
+    threshold[fired] += rule.rho * N
+    threshold -= rule.rho * fired.size
+    below = np.flatnonzero(threshold < rule.floor)
+    if below.size:
+        wanted, floor = threshold[below], rule.floor[below]
+        if rule.mode == "add":                   # the paper: weights "increased by the same amount"
+            rows[:-1, below] += floor - wanted
+        elif rule.mode == "scale":               # the reading note: proportionally
+            rows[:-1, below] *= np.minimum(floor / np.maximum(wanted, floor / rule.max_scale), rule.max_scale)
+        threshold[below] = floor
 
 
 def apply_threshold_floor(weights, threshold, wanted, floor, mode="scale", max_scale=2.0):

@@ -118,7 +118,7 @@ def test_layer_rejects_bad_input():
     with pytest.raises(ValueError, match="NaN"):
         DenseLayer(np.full((2, 2), np.inf), [1, 1])
     layer = DenseLayer(np.ones((2, 2)), [1, 1])
-    with pytest.raises(ValueError, match="channel out of range"):
+    with pytest.raises(ValueError, match="has channel 5, but the layer has 2 inputs"):
         layer.forward(EventBatch.from_list([make_events([0.0], [5])]))
     with pytest.raises(ValueError, match="at least one sample"):
         EventBatch.from_list([])
