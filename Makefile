@@ -35,3 +35,8 @@ bench: venv
 ## student: student copies of the notebooks (solutions removed, outputs cleared) in student/
 student: venv
 	$(PY) -m snnlab.exercises.student notebooks/ -o student/
+
+## sync-notebooks: update each notebook's .ipynb / .py (jupytext) pair from the more recently modified file
+.PHONY: sync-notebooks
+sync-notebooks: venv
+	$(VENV)/bin/jupytext --sync notebooks/*.ipynb

@@ -1,6 +1,7 @@
 """Every notebook runs top to bottom (quick mode); student copies fail only where expected.
 
-Parametrized over ``notebooks/*.ipynb``, so new notebooks are picked up automatically.
+Parametrized over ``notebooks/*.ipynb``, so new notebooks are picked up automatically.  Their
+jupytext ``.py`` pairs are not executed: they hold the same cells (tests/test_notebook_pairs.py).
 """
 import os
 import re

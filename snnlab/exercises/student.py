@@ -5,8 +5,15 @@
 Every region between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader markers, in
 any code cell) is replaced by ``raise NotImplementedError("EXERCISE: fill in this cell")``
 at the indentation of the ``### BEGIN SOLUTION`` line.  All outputs and execution counts are
-cleared; cell tags (``exercise``, ``check``) are kept.  Files whose names start with ``_`` and
-folders starting with ``_`` or ``.`` are skipped.
+cleared; cell tags (``exercise``, ``check``) and nbgrader cell metadata are kept.  Files whose
+names start with ``_`` and folders starting with ``_`` or ``.`` are skipped.
+
+Only the ``.ipynb`` files are read: their jupytext ``.py`` pairs hold the same cells
+(``tests/test_notebook_pairs.py``).  A student copy is a plain notebook, not a pair: its
+``jupytext`` metadata is dropped, so JupyterLab does not write a ``.py`` beside it.
+
+The solution cells also carry nbgrader metadata (``"solution": true``, a ``grade_id``), so
+``nbgrader generate_assignment`` can make the student version instead of this module.
 """
 from __future__ import annotations
 
@@ -45,6 +52,7 @@ def strip_solutions(source: str) -> str:
 
 def student_notebook(nb):
     """A student copy of a notebook node (modified in place and returned)."""
+    nb.metadata.pop("jupytext", None)         # not paired with a .py: a plain notebook
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = strip_solutions(cell.source)
