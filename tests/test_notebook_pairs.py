@@ -44,6 +44,12 @@ def test_notebooks_found():
     assert NOTEBOOKS, "no notebooks in notebooks/"
 
 
+def test_no_build_folder():
+    """The notebooks are edited directly; no generator scripts produce them any more."""
+    assert not (NB_DIR / "_build").exists(), \
+        "notebooks/_build/ is back: edit the notebooks (or their .py pairs) themselves instead"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_every_notebook_has_a_pair(path):
     py = path.with_suffix(".py")
