@@ -3,7 +3,7 @@
     snnlab train --preset quick                      # a few minutes on a laptop CPU
     snnlab train --preset pi-mnist-800 --out runs/800 --resume
     snnlab train --preset quick --set batch_size=64 --set eta_w=0.002
-    snnlab evaluate runs/800/checkpoint.pkl --duration 1.0
+    snnlab evaluate runs/800/checkpoint.safetensors --duration 1.0
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from .layers import BACKENDS
 from .train import EVAL_SEED, PRESETS, Trainer, TrainingDiverged, check_config, read_metrics, trainer_from_checkpoint
 
 
@@ -103,9 +104,12 @@ class StopAtBatchBoundary:
 
 def cmd_train(args) -> int:
     out = Path(args.out or f"runs/{args.preset}")
-    ckpt = out / "checkpoint.pkl"
-    if args.resume and ckpt.exists():
-        trainer = trainer_from_checkpoint(ckpt, out_dir=out)
+    ckpt = out / "checkpoint.safetensors"
+    if args.resume and not ckpt.exists():
+        raise SystemExit(f"error: --resume: no checkpoint in {out} ({ckpt.name} missing); check --out, "
+                         "or drop --resume to start a new run")
+    if args.resume:
+        trainer = trainer_from_checkpoint(ckpt, out_dir=out, backend=args.backend)
         print(f"resuming from {ckpt}: {trainer.epoch} epoch(s) done, next batch {trainer.batch_index}")
         if args.set:
             trainer.cfg = _parse_set(args.set, trainer.cfg, allowed=RESUME_SETTABLE)
@@ -123,7 +127,7 @@ def cmd_train(args) -> int:
         if ckpt.exists() and not args.resume:
             raise SystemExit(f"{ckpt} exists: add --resume to continue it, or choose another --out")
         cfg = _parse_set(args.set, PRESETS[args.preset])
-        trainer = Trainer(cfg, out_dir=out)
+        trainer = Trainer(cfg, out_dir=out, backend=args.backend)
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.json").write_text(json.dumps(dataclasses.asdict(cfg), indent=1))
     epochs = args.epochs if args.epochs is not None else trainer.cfg.epochs
@@ -165,14 +169,15 @@ def cmd_train(args) -> int:
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     print(f"\nfinal test accuracy {100 * final['accuracy']:.2f}% on {final['n']} test digits "
           f"({final['duration_s'] * 1000:.0f} ms presentations; {100 * final['silent_fraction']:.2f}% "
-          f"without any output spike)\nwritten: {out}/summary.json, metrics.jsonl, accuracy.png, checkpoint.pkl")
+          f"without any output spike)\nwritten: {out}/summary.json, metrics.jsonl, accuracy.png, checkpoint.safetensors")
     return 0
 
 
 def cmd_evaluate(args) -> int:
-    trainer = trainer_from_checkpoint(args.checkpoint, progress=True)
+    trainer = trainer_from_checkpoint(args.checkpoint, progress=True, backend=args.backend)
     res = trainer.evaluate(duration=args.duration, n=args.n, split=args.split, seed=args.seed)
     res["epoch"] = trainer.epoch        # epochs completed when the checkpoint was written
+    res["backend"] = args.backend
     print(json.dumps(res))
     return 0
 
@@ -180,23 +185,27 @@ def cmd_evaluate(args) -> int:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="snnlab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train a network on PI-MNIST")
+    t = sub.add_parser("train", help="train a network (PI-MNIST, MNIST CNN, N-MNIST; see --preset)")
     t.add_argument("--preset", default="quick", help=f"one of: {', '.join(PRESETS)}")
     t.add_argument("--epochs", type=int, default=None, help="train until this many epochs are done")
     t.add_argument("--out", default=None, help="output folder (default runs/PRESET)")
-    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pkl")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
     t.add_argument("--set", action="extend", nargs="+", metavar="KEY=VALUE",
                    help="override config values, e.g. --set rho=4e-5 batch_size=8 (with --resume: only the "
                         "per-epoch settings, e.g. train_duration)")
+    t.add_argument("--backend", choices=BACKENDS, default="numba",
+                   help="numba (compiled kernels, default) or numpy (the reference loops): the same spikes")
     t.set_defaults(func=cmd_train)
     e = sub.add_parser("evaluate", help="test accuracy of a checkpoint")
     e.add_argument("checkpoint")
     e.add_argument("--duration", type=float, default=1.0, help="presentation per test digit (s)")
     e.add_argument("--n", type=int, default=None, help="first N digits (default all of the split)")
-    e.add_argument("--split", choices=("test", "train"), default="test",
+    e.add_argument("--split", choices=("test", "train", "validation"), default="test",
                    help="test set (default) or training set (to compare: under- or overfitting?)")
     e.add_argument("--seed", type=int, default=EVAL_SEED,
                    help=f"seed of the Poisson input spikes (default {EVAL_SEED}; other seeds show the test noise)")
+    e.add_argument("--backend", choices=BACKENDS, default="numba",
+                   help="numba (compiled kernels, default) or numpy (the reference loops): the same spikes")
     e.set_defaults(func=cmd_evaluate)
     args = p.parse_args(argv)
     return args.func(args)

@@ -1,10 +1,14 @@
-"""The trainer shared by the CLI and the notebooks: PI-MNIST with the Lee et al. rule.
+"""The trainer shared by the CLI and the notebooks: a task, a network, the Lee et al. rule.
 
-One training step (ALGORITHM.md section 6):
-  images -> fixed pixel permutation -> Poisson events (5 keps, 50 ms) -> forward (batched)
-  -> output error (Eq. 16) -> backprop (Eqs. 9, 12) -> gradients (Eq. 13)
+One training step (docs/algorithm.md, training protocol):
+  samples -> the task's encoder (PI-MNIST: fixed pixel permutation + Poisson events, 5 keps, 50 ms;
+  MNIST 2-D: Poisson maps, optional elastic distortion; N-MNIST: 300 consecutive events)
+  -> forward (numpy reference or the compiled kernel: the same spikes)
+  -> output error (Eq. 16) -> backprop through the layers (Eqs. 9, 12) -> gradients (Eq. 13)
   + exponential weight regularization (Eq. 15, hidden layers) -> SGD / Adam
-  -> threshold regularization (section 2.3.2, summed over the batch) with the 1/5 floor.
+  -> threshold regularization (section 2.3.2) with the 1/5 floor: summed over the batch after it
+  (``threshold_reg="batch"``), or at every input event during the forward pass, the paper's way
+  (``threshold_reg="event"``, usually with batch size 1).
 
 Everything random is drawn from generators seeded by (seed, epoch, batch index), so a run
 resumed from a checkpoint continues bit-for-bit.
@@ -15,20 +19,23 @@ import dataclasses
 import json
 import math
 import os
-import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .events import EventBatch, poisson_encode
-from .layers import READOUTS
+from . import checkpoint as ckpt_io
+from .layers import BACKENDS, READOUTS
 from .learning import WTA_BACKPROP, check_target_count, network_gradients
-from .network import Network, init_dense, predict_from_output
+from .network import Network, build_layers, predict_from_output
 from .optim import make_optimizer
-from .regularizers import (FLOOR_MODES, apply_threshold_floor, exponential_gradient, exponential_shrink, recenter_thresholds,
-                           threshold_regularization)
+from .regularizers import (FLOOR_MODES, EventThresholdRule, apply_threshold_floor, exponential_gradient,
+                           exponential_shrink, recenter_thresholds, threshold_regularization)
+from .tasks import TASKS, encode_batch, make_task  # noqa: F401  (encode_batch: used by notebooks)
+
+CHECKPOINT = "checkpoint.safetensors"
+THRESHOLD_REGS = ("batch", "event")
 
 
 class TrainingDiverged(RuntimeError):
@@ -38,10 +45,11 @@ class TrainingDiverged(RuntimeError):
 @dataclass
 class TrainConfig:
     """Everything that defines a training run (units: seconds, events/s)."""
-    hidden: tuple = (800,)            # hidden layer sizes
-    kappa_hidden: tuple = (-0.4,)     # WTA strength per hidden layer (0 = none)
+    hidden: tuple = (800,)            # hidden layers in the paper's notation: 800, "20C5", "P2"
+    kappa_hidden: tuple = (-0.4,)     # WTA strength per trained hidden layer (not pools; 0 = none;
+                                      # in a conv layer: the maps at one position compete)
     kappa_out: float = -1.0           # WTA strength of the output layer
-    alpha: tuple = (5.0, 3.0)         # threshold scale per layer (hidden..., output), Eq. 10
+    alpha: tuple = (5.0, 3.0)         # threshold scale per trained layer (hidden..., output), Eq. 10
     tau_mp: float = 0.020             # s, Eqs. 1, 4
     T_ref: float = 0.001              # s, Eq. 2
     sigma: float = 0.5                # Eq. 6
@@ -80,6 +88,13 @@ class TrainConfig:
     seed: int = 0
     checkpoint_every: float = 120.0   # s of wall time between mid-epoch checkpoints
     max_rate_per_neuron: float = 1000.0   # spikes/s per neuron that count as an explosion
+    task: str = "pi-mnist"            # "pi-mnist", "mnist" (2-D maps) or "nmnist" (snnlab.tasks)
+    validation_samples: int = 0       # last training samples held out for choosing settings
+    distortion: tuple | None = None   # mnist: elastic distortion (alpha, sigma) in pixels, training only
+    train_events: int = 300           # nmnist: consecutive events per training presentation
+    threshold_reg: str = "batch"      # "batch": summed over a batch, after it; "event": at every input
+                                      # event during the forward pass (the paper, with batch_size 1)
+    pool_threshold: float = 0.8       # V_th of pooling neurons (weights 1), section 3.2
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
@@ -90,6 +105,10 @@ PRESETS = {
     "quick": TrainConfig(epochs=2, final_eval_duration=1.0),
     # paper Table 2 configurations (section 3.1 and Table 1 constants)
     "pi-mnist-800": TrainConfig(epochs=200),
+    # the paper's own protocol: batch size 1, threshold regularization at every input event with rho
+    # in its range (4e-5), the paper's floor ("add") and no recentering (our addition)
+    "pi-mnist-800-paper": TrainConfig(epochs=200, batch_size=1, threshold_reg="event", rho=4e-5,
+                                      recenter_thresholds=False),
     # 500-500: the paper trains it with SGD (kept as "pi-mnist-500-500-sgd"), but here SGD does
     # not train it: the WTA-less layer 2 grows its activity every epoch until the guard stops the
     # run, with every floor mode, eta 0.001, batch size 8, and 50 or 200 ms in epoch 1.  Adam with
@@ -101,9 +120,19 @@ PRESETS = {
     "pi-mnist-300-300-adam": TrainConfig(hidden=(300, 300), kappa_hidden=(-0.4, 0.0), alpha=(5.0, 3.0, 3.0),
                                          optimizer="adam", eta_w=0.001, eta_th_ratio=1.0,
                                          first_epoch_duration=0.2, epochs=200),
+    # Table 3: 28x28-20C5-P2-50C5-P2-200-10, Adam, elastic distortion, 50k / 10k train / validation
+    "mnist-cnn": TrainConfig(task="mnist", hidden=("20C5", "P2", "50C5", "P2", 200), kappa_hidden=(0.0, 0.0, -0.4),
+                             alpha=(3.0, 3.0, 3.0, 3.0), optimizer="adam", eta_w=0.001, eta_th_ratio=1.0,
+                             validation_samples=10000, distortion=(34.0, 4.0), epochs=200),
+    # Table 4: 2312-800-10 on N-MNIST streams, tau_mp 200 ms, 300 consecutive events per training sample
+    "nmnist-800": TrainConfig(task="nmnist", tau_mp=0.200, epochs=50, eval_duration=0.3, final_eval_duration=0.3),
     # for tests: seconds
     "tiny": TrainConfig(hidden=(40,), train_samples=256, test_samples=200, batch_size=32, epochs=2,
                         eval_duration=0.05, final_eval_duration=0.05),
+    "tiny-cnn": TrainConfig(task="mnist", hidden=("4C5", "P2", 30), kappa_hidden=(0.0, -0.4), alpha=(3.0, 3.0, 3.0),
+                            optimizer="adam", eta_w=0.001, eta_th_ratio=1.0, train_samples=64, test_samples=50,
+                            validation_samples=16, distortion=(34.0, 4.0), epochs=1, eval_duration=0.05,
+                            final_eval_duration=0.05, batch_size=16),
 }
 
 
@@ -125,6 +154,11 @@ def check_config(cfg: TrainConfig) -> None:
         raise ValueError(f"readout must be one of {READOUTS} (default 'count'); got {cfg.readout!r}")
     check_target_count(cfg.target_count)
     check_eval_every(cfg.eval_every)
+    if cfg.task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}; got {cfg.task!r}")
+    if cfg.threshold_reg not in THRESHOLD_REGS:
+        raise ValueError(f"threshold_reg must be one of {THRESHOLD_REGS} ('event' = the paper's per-event rule); "
+                         f"got {cfg.threshold_reg!r}")
 
 
 def read_metrics(out_dir) -> list[dict]:
@@ -152,23 +186,15 @@ def floor_modes(cfg: TrainConfig) -> list:
     return modes
 
 
-def build_network(cfg: TrainConfig, rng) -> Network:
-    """Layers initialized by Eq. 10 with the config's alpha and kappa."""
-    sizes = [784, *cfg.hidden, 10]
+INPUT_SHAPES = {"pi-mnist": (784,), "mnist": (1, 28, 28), "nmnist": (2, 34, 34)}
+
+
+def build_network(cfg: TrainConfig, rng, input_shape=None) -> Network:
+    """Layers initialized by Eq. 10 with the config's alpha and kappa (one per trained layer)."""
     kappas = [*cfg.kappa_hidden, cfg.kappa_out]
-    if len(kappas) != len(sizes) - 1 or len(cfg.alpha) != len(sizes) - 1:
-        raise ValueError(f"need one kappa and one alpha per layer ({len(sizes) - 1}); got "
-                         f"kappa_hidden={cfg.kappa_hidden}, alpha={cfg.alpha}")
-    layers = [init_dense(m, n, alpha=a, rng=rng, kappa=k, tau_mp=cfg.tau_mp, T_ref=cfg.T_ref,
-                         variant=cfg.init_variant)
-              for m, n, a, k in zip(sizes[:-1], sizes[1:], cfg.alpha, kappas)]
-    return Network(layers)
-
-
-def encode_batch(images, permutation, duration, rate, rng) -> EventBatch:
-    """Poisson events for a batch of images after the fixed PI pixel permutation."""
-    flat = images.reshape(len(images), -1)[:, permutation].astype(np.float64)
-    return EventBatch.from_list([poisson_encode(img, rate, duration, rng) for img in flat], duration=duration)
+    shape = INPUT_SHAPES.get(cfg.task, (784,)) if input_shape is None else input_shape
+    return build_layers(shape, cfg.hidden, 10, kappas, cfg.alpha, rng, tau_mp=cfg.tau_mp, T_ref=cfg.T_ref,
+                        init_variant=cfg.init_variant, pool_threshold=cfg.pool_threshold)
 
 
 EVAL_SEED = 12345   # default seed of the Poisson test input (Trainer.evaluate, snnlab evaluate)
@@ -191,34 +217,34 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 class Trainer:
-    """Trains a network on PI-MNIST; used by ``snnlab train`` and notebook 07.
+    """Trains a network on a task (PI-MNIST, MNIST 2-D, N-MNIST); used by ``snnlab train`` and notebook 07.
 
     Args:
         cfg: a TrainConfig (or the name of a preset).
-        out_dir: where ``metrics.jsonl`` and ``checkpoint.pkl`` go (None: nothing written).
+        out_dir: where ``metrics.jsonl`` and ``checkpoint.safetensors`` go (None: nothing written).
         callbacks: objects with optional ``on_batch_end(trainer, info)`` and
             ``on_epoch_end(trainer, metrics)`` methods (live plots).
         progress: show tqdm progress bars.
+        backend: "numpy" (the reference loops, what the notebooks show) or "numba" (the compiled
+            kernels: the same spikes, so the same run, faster).
     """
 
-    def __init__(self, cfg: TrainConfig | str = "quick", out_dir=None, callbacks=(), progress=True):
+    def __init__(self, cfg: TrainConfig | str = "quick", out_dir=None, callbacks=(), progress=True,
+                 backend: str = "numpy"):
         self.cfg = PRESETS[cfg] if isinstance(cfg, str) else cfg
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.backend = backend
         self.out_dir = Path(out_dir) if out_dir else None
         self.callbacks = list(callbacks)
         self.progress = progress
-        from .data import load_mnist
-        self.train_images, self.train_labels = load_mnist("train")
-        self.test_images, self.test_labels = load_mnist("test")
-        if self.cfg.train_samples:
-            self.train_images = self.train_images[:self.cfg.train_samples]
-            self.train_labels = self.train_labels[:self.cfg.train_samples]
-        if self.cfg.test_samples:
-            self.test_images = self.test_images[:self.cfg.test_samples]
-            self.test_labels = self.test_labels[:self.cfg.test_samples]
+        check_config(self.cfg)      # a wrong setting fails here, before any data is loaded
         self.permutation = _rng(self.cfg, 999).permutation(784)
-        self.net = build_network(self.cfg, _rng(self.cfg, 1000))
+        self.task = make_task(self.cfg, self.permutation if self.cfg.task == "pi-mnist" else None)
+        self.train_images, self.train_labels = self.task.inputs["train"], self.task.labels["train"]
+        self.test_images, self.test_labels = self.task.inputs["test"], self.task.labels["test"]
+        self.net = build_network(self.cfg, _rng(self.cfg, 1000), self.task.input_shape)
         self.floors = [self.cfg.floor_fraction * layer.threshold.copy() for layer in self.net.layers]
-        check_config(self.cfg)      # a wrong setting fails here, not after the first batch
         # eta is per sample (the paper trains with batch size 1).  SGD on the batch-mean gradient
         # with B * eta makes one step equal the sum of the B per-sample updates; Adam normalizes
         # its steps, so it takes eta as is.
@@ -234,48 +260,77 @@ class Trainer:
     # -------------------------------------------------------------- parameters
     def _params(self):
         params, lrs = [], []
-        for layer in self.net.layers:
+        for layer in self.trained_layers():
             params += [layer.weights, layer.threshold]
             lrs += [self.cfg.eta_w * self._lr_scale, self.cfg.eta_w * self.cfg.eta_th_ratio * self._lr_scale]
         return params, lrs
+
+    def trained_layers(self):
+        return [layer for layer in self.net.layers if layer.trainable]
 
     def _new_epoch_stats(self):
         return {"correct": 0, "seen": 0, "loss": 0.0, "silent": 0, "time": 0.0,
                 "spikes": [np.zeros(layer.n_out) for layer in self.net.layers]}
 
     # -------------------------------------------------------------- one step
-    def train_batch(self, images, labels, duration, rng) -> dict:
-        """Forward, backward and update on one mini-batch; returns batch statistics."""
+    def train_batch(self, inputs, labels, duration, rng, indices=None) -> dict:
+        """Forward, backward and update on one mini-batch; returns batch statistics.
+
+        Args:
+            inputs: the batch's samples (images, or N-MNIST streams).  labels: (B,) classes.
+            duration: presentation (s; N-MNIST: unused, a crop lasts until its last event).
+            rng: generator of the input spikes / crop positions.
+            indices: the samples' positions in the training split (they seed elastic distortion).
+        """
         cfg = self.cfg
-        batch = encode_batch(images, self.permutation, duration, cfg.rate, rng)
-        outputs = self.net.forward(batch)
-        self._guard(outputs, duration)
+        labels = np.asarray(labels)
+        if not (np.issubdtype(labels.dtype, np.integer) and labels.ndim == 1 and len(labels) == len(inputs)
+                and labels.size and labels.min() >= 0 and labels.max() < 10):
+            raise ValueError(f"labels must be one integer class in [0, 10) per sample ({len(inputs)}); "
+                             f"got {labels!r}")
+        batch = self.task.encode_inputs(inputs, duration, rng, True, self.epoch, indices)
+        event_rule = cfg.threshold_reg == "event" and self.rho > 0
+        modes = floor_modes(cfg)                         # read each batch, like the other settings
+        rules = [EventThresholdRule(self.rho, self.floors[l], modes[l])
+                 if (event_rule and layer.kind == "dense") else None for l, layer in enumerate(self.net.layers)]
+        outputs = self.net.forward(batch, backend=self.backend, threshold_rules=rules if event_rule else None)
+        self._guard(outputs, batch.duration.mean())
         grads, stats = network_gradients(self.net.layers, outputs, labels, cfg.sigma, cfg.readout,
                                          cfg.silent_output_error, cfg.target_count,
                                          cfg.wta_backprop)
         n_layers = len(self.net.layers)
         flat_grads = []
-        hidden = range(n_layers - 1) if cfg.lam > 0 else range(0)   # Eqs. 14-15: hidden layers only
-        for l, (layer, (g_w, g_th)) in enumerate(zip(self.net.layers, grads)):
+        hidden = [l for l in range(n_layers - 1) if self.net.layers[l].trainable] if cfg.lam > 0 else []
+        for l, (layer, grad) in enumerate(zip(self.net.layers, grads)):   # Eqs. 14-15: hidden layers only
+            if grad is None:
+                continue
+            g_w, g_th = grad
             if l in hidden and cfg.optimizer == "adam":
-                g_w = g_w + exponential_gradient(layer.weights, cfg.lam, cfg.beta)
+                rows = layer.weight_rows()
+                g_w = g_w + exponential_gradient(rows, cfg.lam, cfg.beta).reshape(g_w.shape)
             flat_grads += [g_w, g_th]
         params, _ = self._params()
         self.optimizer.step(params, flat_grads)
+        trained = self.trained_layers()
         if cfg.optimizer == "sgd":                       # the same term as a stable implicit step
             for l in hidden:
                 layer = self.net.layers[l]
-                layer.weights[...] = exponential_shrink(layer.weights, self.optimizer.lrs[2 * l], cfg.lam, cfg.beta)
-        modes = floor_modes(cfg)                         # read each batch, like the other settings
+                lr = self.optimizer.lrs[2 * trained.index(layer)]
+                rows = layer.weight_rows()
+                rows[...] = exponential_shrink(rows, lr, cfg.lam, cfg.beta)
         for l, (layer, out) in enumerate(zip(self.net.layers, outputs)):
-            if self.rho > 0:                             # section 2.3.2, after the batch
+            if not layer.trainable:
+                continue                                 # pooling neurons keep V_th 0.8
+            batch_rule = self.rho > 0 and layer.kind == "dense" and rules[l] is None
+            if batch_rule:                               # section 2.3.2, summed, after the batch
                 wanted = layer.threshold + threshold_regularization(out.counts, self.rho)
-            else:
+            else:                                        # (or already applied at every event)
                 wanted = layer.threshold.copy()
-            w, th = apply_threshold_floor(layer.weights, layer.threshold, wanted, self.floors[l], modes[l])
-            if self.rho > 0 and cfg.recenter_thresholds:
+            mode = modes[l] if layer.kind == "dense" else "clip"   # shared kernels: never raise them
+            w, th = apply_threshold_floor(layer.weight_rows(), layer.threshold, wanted, self.floors[l], mode)
+            if batch_rule and cfg.recenter_thresholds:
                 th = recenter_thresholds(layer.threshold, th, self.floors[l])
-            layer.weights[...] = w
+            layer.weights[...] = w.reshape(layer.weights.shape)
             layer.threshold[...] = th
         self._check_finite()
         pred, silent = predict_from_output(outputs[-1], self.net.layers[-1].threshold)
@@ -301,7 +356,7 @@ class Trainer:
 
     def _check_finite(self):
         for l, layer in enumerate(self.net.layers):
-            for name, arr in (("weights", layer.weights), ("thresholds", layer.threshold)):
+            for name, arr in (("weights", getattr(layer, "weights", np.zeros(0))), ("thresholds", layer.threshold)):
                 if not np.all(np.isfinite(arr)):
                     raise TrainingDiverged(
                         f"NaN/inf in the {name} of layer {l + 1} during epoch {self.epoch + 1}. "
@@ -326,8 +381,8 @@ class Trainer:
             while self.batch_index < n_batches:
                 t0 = time.perf_counter()
                 idx = order[self.batch_index * cfg.batch_size:(self.batch_index + 1) * cfg.batch_size]
-                info = self.train_batch(self.train_images[idx], self.train_labels[idx], duration,
-                                        _rng(cfg, e, self.batch_index + 1))
+                info = self.train_batch(self.task.take("train", idx), self.train_labels[idx], duration,
+                                        _rng(cfg, e, self.batch_index + 1), indices=idx)
                 self.batch_index += 1
                 self._epoch_stats["time"] += time.perf_counter() - t0
                 # postfix without a refresh, so that tqdm's mininterval keeps log files small
@@ -357,6 +412,7 @@ class Trainer:
             "dead_fraction": [float((x == 0).mean()) for x in s["spikes"]],
             "eta_w": self.optimizer.lrs[0], "rho": self.rho,
             "mean_threshold": [float(layer.threshold.mean()) for layer in self.net.layers],
+            "backend": self.backend,
         }
         self.epoch += 1
         self.batch_index = 0
@@ -387,17 +443,25 @@ class Trainer:
         ``seed`` seeds the Poisson input spikes: the same seed gives the same answer, and a few seeds
         show how much of a difference between two checkpoints is test noise."""
         duration = self.cfg.final_eval_duration if duration is None else duration
-        if split not in ("test", "train"):
-            raise ValueError(f"split must be 'test' or 'train', got {split!r}")
-        images, labels = (self.test_images, self.test_labels) if split == "test" else \
-            (self.train_images, self.train_labels)
-        images, labels = images[:n], labels[:n]
+        if split not in ("test", "train", "validation"):
+            raise ValueError(f"split must be 'test', 'train' or 'validation', got {split!r}")
+        if not (isinstance(duration, (int, float, np.floating)) and math.isfinite(duration) and duration > 0):
+            raise ValueError(f"duration must be a finite number of seconds > 0 (the paper tests with 1.0), got {duration!r}")
+        if n is not None and not (isinstance(n, (int, np.integer)) and n >= 1):
+            raise ValueError(f"n must be a whole number of samples >= 1 (or None for the whole split), got {n!r}")
+        images, labels = {"test": (self.test_images, self.test_labels), "train": (self.train_images, self.train_labels),
+                          "validation": (self.task.inputs["validation"], self.task.labels["validation"])}[split]
+        if len(labels) == 0:
+            raise ValueError(f"the {split} split is empty (validation_samples = {self.cfg.validation_samples})")
+        labels = labels[:n]
         correct = silent_total = 0
         rng = np.random.default_rng(seed)
-        bar = _tqdm(total=len(labels), desc=f"test {duration * 1000:.0f} ms", disable=not self.progress, leave=False)
+        bar = _tqdm(total=len(labels), desc=f"{split} {duration * 1000:.0f} ms", disable=not self.progress, leave=False)
         for i in range(0, len(labels), batch_size):
-            batch = encode_batch(images[i:i + batch_size], self.permutation, duration, self.cfg.rate, rng)
-            pred, silent = self.net.predict(batch)
+            idx = np.arange(i, min(i + batch_size, len(labels)))
+            inputs = images[idx] if isinstance(images, np.ndarray) else [images[j] for j in idx]
+            batch = self.task.encode_inputs(inputs, duration, rng, False)
+            pred, silent = self.net.predict(batch, backend=self.backend)
             correct += int((pred == labels[i:i + batch_size]).sum())
             silent_total += int(silent.sum())
             bar.update(len(pred))
@@ -407,22 +471,30 @@ class Trainer:
 
     # -------------------------------------------------------------- checkpoints
     def state(self) -> dict:
+        trained = self.trained_layers()
         return {"config": dataclasses.asdict(self.cfg), "epoch": self.epoch, "batch_index": self.batch_index,
-                "weights": [layer.weights.copy() for layer in self.net.layers],
-                "thresholds": [layer.threshold.copy() for layer in self.net.layers],
+                "weights": [layer.weights.copy() for layer in trained],
+                "thresholds": [layer.threshold.copy() for layer in trained],
                 "optimizer": self.optimizer.state_dict(), "rho": self.rho,
                 "history": self.history, "epoch_stats": self._epoch_stats}
 
     def save_checkpoint(self, path=None):
-        """Write ``checkpoint.pkl`` atomically (a crash mid-write leaves the old one intact)."""
-        path = Path(path) if path else self.out_dir / "checkpoint.pkl"
-        atomic_write_bytes(path, pickle.dumps(self.state(), protocol=pickle.HIGHEST_PROTOCOL))
-        return path
+        """Write ``checkpoint.safetensors`` atomically (a crash mid-write leaves the old one intact).
+        Arrays are safetensors tensors, everything else JSON: loading it never runs code."""
+        path = Path(path) if path else self.out_dir / CHECKPOINT
+        return ckpt_io.save(path, self.state())
 
     def load_checkpoint(self, path=None):
-        path = Path(path) if path else self.out_dir / "checkpoint.pkl"
+        path = Path(path) if path else self.out_dir / CHECKPOINT
         state = load_checkpoint_file(path)
-        for layer, w, th in zip(self.net.layers, state["weights"], state["thresholds"]):
+        trained = self.trained_layers()
+        if len(state["weights"]) != len(trained):
+            raise ValueError(f"checkpoint {path} has {len(state['weights'])} trained layers, this network "
+                             f"{len(trained)}")
+        for layer, w, th in zip(trained, state["weights"], state["thresholds"]):
+            if w.shape != layer.weights.shape:
+                raise ValueError(f"checkpoint {path}: weights of shape {w.shape} do not fit the layer "
+                                 f"{layer.describe()} ({layer.weights.shape})")
             layer.weights[...] = w
             layer.threshold[...] = th
         self.optimizer.load_state_dict(state["optimizer"])
@@ -439,18 +511,13 @@ class Trainer:
 
 
 def load_checkpoint_file(path) -> dict:
-    """Read a checkpoint; a clear error if it is missing or damaged."""
+    """Read a checkpoint (safetensors + JSON; never unpickled); a clear error if it is missing or damaged."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}: train first (snnlab train --out {path.parent})")
-    try:
-        with open(path, "rb") as f:
-            state = pickle.load(f)
-    except Exception as exc:  # noqa: BLE001 - report any unpickling problem the same way
-        raise ValueError(f"checkpoint {path} is damaged or not an snnlab checkpoint ({exc}); "
-                         "delete it and restart, or use an older copy") from exc
-    if not isinstance(state, dict) or "weights" not in state:
-        raise ValueError(f"{path} is not an snnlab checkpoint (no weights inside)")
+    state = ckpt_io.load(path)
+    if not isinstance(state, dict) or "weights" not in state or "config" not in state:
+        raise ValueError(f"{path} is not an snnlab training checkpoint (no weights or config inside)")
     return state
 
 
@@ -459,7 +526,7 @@ def load_checkpoint_file(path) -> dict:
 REMOVED_OPTIONS = {"threshold_reg_online": False}
 
 
-def trainer_from_checkpoint(path, out_dir=None, progress=True) -> Trainer:
+def trainer_from_checkpoint(path, out_dir=None, progress=True, backend="numpy") -> Trainer:
     """A Trainer with the config and state stored in a checkpoint."""
     state = load_checkpoint_file(path)
     cfg_dict = dict(state["config"])
@@ -473,9 +540,10 @@ def trainer_from_checkpoint(path, out_dir=None, progress=True) -> Trainer:
                              "version that wrote it (see the git log), or start a new run")
     for key in ("hidden", "kappa_hidden", "alpha"):
         cfg_dict[key] = tuple(cfg_dict[key])
-    if isinstance(cfg_dict.get("floor_mode"), list):       # JSON/pickle round trip of a tuple
-        cfg_dict["floor_mode"] = tuple(cfg_dict["floor_mode"])
-    trainer = Trainer(TrainConfig(**cfg_dict), out_dir=out_dir, progress=progress)
+    for key in ("floor_mode", "distortion"):              # JSON round trip of a tuple
+        if isinstance(cfg_dict.get(key), list):
+            cfg_dict[key] = tuple(cfg_dict[key])
+    trainer = Trainer(TrainConfig(**cfg_dict), out_dir=out_dir, progress=progress, backend=backend)
     return trainer.load_checkpoint(path)
 
 

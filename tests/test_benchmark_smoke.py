@@ -63,7 +63,7 @@ def test_zero_error_fraction_reads_a_checkpoint(tmp_path, capsys):
     spec = importlib.util.spec_from_file_location("zef", BENCH.parent / "zero_error_fraction.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert mod.main([str(tmp_path / "checkpoint.pkl"), "--batches", "2"]) == 0
+    assert mod.main([str(tmp_path / "checkpoint.safetensors"), "--batches", "2"]) == 0
     row = json.loads(capsys.readouterr().out)
     assert row["samples"] == 64 and sum(row["output_neurons_firing_histogram"]) == 64
     assert 0.0 <= row["zero_error_fraction"] <= 1.0 and row["epochs_done"] == 1
@@ -74,15 +74,15 @@ def test_zero_error_fraction_reads_a_checkpoint(tmp_path, capsys):
 def test_watch_layers_prints_one_line_per_batch_and_writes_nothing(tmp_path, capsys):
     from snnlab.train import PRESETS, Trainer
     Trainer(PRESETS["tiny"].replace(epochs=1), out_dir=tmp_path, progress=False).fit()
-    before = (tmp_path / "checkpoint.pkl").read_bytes()
+    before = (tmp_path / "checkpoint.safetensors").read_bytes()
     spec = importlib.util.spec_from_file_location("watch", BENCH.parent / "watch_layers.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert mod.main([str(tmp_path / "checkpoint.pkl"), "--batches", "3"]) == 0
+    assert mod.main([str(tmp_path / "checkpoint.safetensors"), "--batches", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3 and all("L2: min V_th" in line for line in lines)
     assert lines[0].startswith("epoch 2 batch     1")          # batches done in the epoch
-    assert (tmp_path / "checkpoint.pkl").read_bytes() == before
+    assert (tmp_path / "checkpoint.safetensors").read_bytes() == before
 
 
 @pytest.mark.skipif(not DATA.exists(), reason=f"MNIST test images not found at {DATA}")
@@ -100,8 +100,8 @@ def test_watch_layers_set_changes_what_the_trainer_does(tmp_path, capsys, monkey
     spec = importlib.util.spec_from_file_location("watch", BENCH.parent / "watch_layers.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert mod.main([str(tmp_path / "checkpoint.pkl"), "--batches", "2", "--set", "floor_mode='clip'"]) == 0
+    assert mod.main([str(tmp_path / "checkpoint.safetensors"), "--batches", "2", "--set", "floor_mode='clip'"]) == 0
     assert calls == ["clip"] * 4                                  # 2 batches x 2 layers
     assert "settings changed: floor_mode='clip'" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="cannot change eta_w"):
-        mod.main([str(tmp_path / "checkpoint.pkl"), "--set", "eta_w=0.1"])
+        mod.main([str(tmp_path / "checkpoint.safetensors"), "--set", "eta_w=0.1"])

@@ -289,3 +289,42 @@ def test_the_papers_cnn_builds_with_the_right_shapes():
     assert [layer.kind for layer in net.layers] == ["conv", "pool", "conv", "pool", "dense", "dense"]
     assert net.layers[0].fan_out().max() == 5 * 5 * 20          # one input spike reaches k*k*C_out neurons
     assert net.layers[1].fan_out().max() == 1
+
+
+# ---------------------------------------------------------------- whole training runs
+@pytest.mark.parametrize("preset, changes", [
+    ("tiny", {}),
+    ("tiny", {"batch_size": 1, "threshold_reg": "event", "rho": 4e-5, "recenter_thresholds": False,
+              "train_samples": 96}),
+    ("tiny-cnn", {}),
+])
+def test_training_with_the_compiled_backend_is_the_numpy_run_bit_for_bit(data_root, monkeypatch, preset, changes):
+    from snnlab.train import PRESETS, Trainer
+    monkeypatch.setenv("SNNLAB_DATA", str(data_root))
+    cfg = PRESETS[preset].replace(epochs=1, **changes)
+    runs = [Trainer(cfg, progress=False, backend=b) for b in ("numpy", "numba")]
+    hist = [tr.fit() for tr in runs]
+    assert hist[0][-1]["train_accuracy"] == hist[1][-1]["train_accuracy"]
+    assert hist[0][-1]["test_accuracy"] == hist[1][-1]["test_accuracy"]
+    for a, b in zip(runs[0].trained_layers(), runs[1].trained_layers()):
+        assert np.array_equal(a.weights, b.weights) and np.array_equal(a.threshold, b.threshold)
+    if changes.get("threshold_reg") == "event":
+        floors = runs[0].floors[0]
+        assert np.all(runs[0].net.layers[0].threshold >= floors)
+
+
+def test_nmnist_task_crops_training_streams_and_tests_on_full_ones(data_root, monkeypatch):
+    from snnlab.tasks import NMNIST
+    from snnlab.data import load_nmnist
+    monkeypatch.setenv("SNNLAB_DATA", str(data_root))
+    streams, labels = load_nmnist("train", limit=20)
+    task = NMNIST((streams[:16], labels[:16]), (streams[16:], labels[16:]), train_events=300)
+    train = task.encode("train", np.arange(4), None, np.random.default_rng(0))
+    assert train.n.tolist() == [300] * 4 and np.all(train.t[:, 0] == 0)
+    assert train.ch.max() < 2 * 34 * 34
+    test = task.encode("test", np.arange(4), None, np.random.default_rng(0))
+    assert test.n.tolist() == [s.size for s in streams[16:]]
+    np.testing.assert_allclose(test.duration, [s["t"][-1] - s["t"][0] for s in streams[16:]])
+    short = NMNIST((streams[:4], labels[:4]), (streams[4:6], labels[4:6]), train_events=10**6)
+    with pytest.raises(ValueError, match="fewer than train_events"):
+        short.encode("train", np.arange(1), None, np.random.default_rng(0))

@@ -1,4 +1,5 @@
 """Trainer: runs, resumes bit-for-bit, stops clearly on explosions; CLI end to end (tiny preset)."""
+import dataclasses
 import json
 import os
 import signal
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from snnlab.train import EVAL_SEED, PRESETS, Trainer, TrainingDiverged, atomic_write_bytes, load_checkpoint_file, trainer_from_checkpoint
+from snnlab.train import EVAL_SEED, PRESETS, TrainConfig, Trainer, TrainingDiverged, atomic_write_bytes, load_checkpoint_file, trainer_from_checkpoint
 
 pytestmark = pytest.mark.usefixtures("data_root")
 
@@ -31,7 +32,7 @@ def test_tiny_training_learns_something(tmp_path):
     assert hist[-1]["test_accuracy"] > 0.3          # chance is 0.1
     lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
     assert json.loads(lines[-1])["epoch"] == 1
-    assert (tmp_path / "checkpoint.pkl").exists()
+    assert (tmp_path / "checkpoint.safetensors").exists()
 
 
 def test_interrupted_run_resumes_bit_for_bit(tmp_path):
@@ -43,9 +44,9 @@ def test_interrupted_run_resumes_bit_for_bit(tmp_path):
     part = Trainer(cfg, out_dir=out, progress=False, callbacks=[StopAfter(epoch=2, batch=5)])
     with pytest.raises(KeyboardInterrupt):
         part.fit()
-    state = load_checkpoint_file(out / "checkpoint.pkl")
+    state = load_checkpoint_file(out / "checkpoint.safetensors")
     assert state["epoch"] == 1 and 0 < state["batch_index"] < 8     # stopped mid-epoch
-    resumed = trainer_from_checkpoint(out / "checkpoint.pkl", out_dir=out, progress=False)
+    resumed = trainer_from_checkpoint(out / "checkpoint.safetensors", out_dir=out, progress=False)
     resumed.fit()
     for a, b in zip(full.net.layers, resumed.net.layers):
         np.testing.assert_array_equal(a.weights, b.weights)
@@ -54,16 +55,16 @@ def test_interrupted_run_resumes_bit_for_bit(tmp_path):
 
 
 def _rewrite_config(path, **extra):
-    import pickle
+    from snnlab import checkpoint
     state = load_checkpoint_file(path)
     state["config"].update(extra)
-    path.write_bytes(pickle.dumps(state))
+    checkpoint.save(path, state)
 
 
 def test_checkpoint_from_an_older_version_resumes_when_a_removed_option_was_off(tmp_path):
     cfg = PRESETS["tiny"].replace(epochs=1)
     Trainer(cfg, out_dir=tmp_path, progress=False).fit()
-    ckpt = tmp_path / "checkpoint.pkl"
+    ckpt = tmp_path / "checkpoint.safetensors"
     _rewrite_config(ckpt, threshold_reg_online=False)     # written before the option was removed
     assert trainer_from_checkpoint(ckpt, progress=False).epoch == 1
     _rewrite_config(ckpt, threshold_reg_online=True)      # the run depended on it
@@ -89,9 +90,9 @@ def test_nan_weights_stop_with_a_clear_message():
 
 
 def test_damaged_checkpoint_is_reported(tmp_path):
-    bad = tmp_path / "checkpoint.pkl"
-    bad.write_bytes(b"not a pickle")
-    with pytest.raises(ValueError, match="damaged"):
+    bad = tmp_path / "checkpoint.safetensors"
+    bad.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ValueError, match="damaged or truncated"):
         load_checkpoint_file(bad)
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         load_checkpoint_file(tmp_path / "missing.pkl")
@@ -115,7 +116,7 @@ def test_cli_train_kill_and_resume(tmp_path):
     proc = subprocess.Popen(base + ["--out", str(run)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:               # kill once epoch 2 is under way
-        ck = run / "checkpoint.pkl"
+        ck = run / "checkpoint.safetensors"
         if ck.exists():
             try:
                 st = load_checkpoint_file(ck)
@@ -127,8 +128,8 @@ def test_cli_train_kill_and_resume(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     subprocess.run(base + ["--out", str(run), "--resume"], check=True, env=env, capture_output=True, timeout=300)
-    a = load_checkpoint_file(ref / "checkpoint.pkl")
-    b = load_checkpoint_file(run / "checkpoint.pkl")
+    a = load_checkpoint_file(ref / "checkpoint.safetensors")
+    b = load_checkpoint_file(run / "checkpoint.safetensors")
     for wa, wb in zip(a["weights"] + a["thresholds"], b["weights"] + b["thresholds"]):
         np.testing.assert_array_equal(wa, wb)
     summary = json.loads((run / "summary.json").read_text())
@@ -190,7 +191,7 @@ def test_cli_resume_may_change_only_per_epoch_settings(tmp_path, capsys):
     assert main(["train", "--preset", "tiny", "--out", out, "--resume", "--epochs", "2",
                  "--set", "train_duration=0.02", "target_count=2"]) == 0     # several after one --set
     assert json.loads((tmp_path / "run" / "config.json").read_text())["train_duration"] == 0.02
-    saved = load_checkpoint_file(tmp_path / "run" / "checkpoint.pkl")["config"]
+    saved = load_checkpoint_file(tmp_path / "run" / "checkpoint.safetensors")["config"]
     assert (saved["train_duration"], saved["target_count"]) == (0.02, 2)
     assert "changed for the rest of the run: train_duration=0.02, target_count=2" in capsys.readouterr().out
 
@@ -217,15 +218,15 @@ def test_floor_mode_per_layer_is_applied_to_each_layer_and_survives_a_checkpoint
     assert calls == ["add", "clip", "add"]
     assert any(np.any(b != layer.weights) for b, layer in zip(before, tr.net.layers))
     tr.save_checkpoint()
-    assert trainer_from_checkpoint(tmp_path / "checkpoint.pkl", progress=False).cfg.floor_mode == ("add", "clip", "add")
+    assert trainer_from_checkpoint(tmp_path / "checkpoint.safetensors", progress=False).cfg.floor_mode == ("add", "clip", "add")
 
 
 def test_cli_evaluate_reports_test_or_training_accuracy_of_a_checkpoint(tmp_path, capsys, monkeypatch):
-    import snnlab.train as snnlab_train
+    import snnlab.tasks as snnlab_tasks
     from snnlab.cli import main
     tr = Trainer(PRESETS["tiny"].replace(epochs=1), out_dir=tmp_path, progress=False)
     tr.fit()
-    ckpt = str(tmp_path / "checkpoint.pkl")
+    ckpt = str(tmp_path / "checkpoint.safetensors")
     capsys.readouterr()
     for split, images, labels in (("test", tr.test_images, tr.test_labels),
                                   ("train", tr.train_images, tr.train_labels)):
@@ -238,12 +239,12 @@ def test_cli_evaluate_reports_test_or_training_accuracy_of_a_checkpoint(tmp_path
         assert res["accuracy"] == tr.evaluate(duration=0.05, n=200)["accuracy"]
     # --seed reaches the Poisson input: another seed gives other input spikes, the same seed the same answer
     inputs = []
-    real_encode = snnlab_train.encode_batch
+    real_encode = snnlab_tasks.encode_batch
     def spy(*args):
         batch = real_encode(*args)
         inputs.append(batch.t[batch.valid])
         return batch
-    monkeypatch.setattr(snnlab_train, "encode_batch", spy)
+    monkeypatch.setattr(snnlab_tasks, "encode_batch", spy)
     for seed in ("7", "7", "8"):
         assert main(["evaluate", ckpt, "--duration", "0.05", "--n", "20", "--seed", seed]) == 0
         assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["seed"] == int(seed)
@@ -337,11 +338,11 @@ def test_cli_signal_mid_batch_stops_at_the_batch_boundary_and_resumes_bit_for_bi
     err = capsys.readouterr().err
     assert f"{signal.Signals(signum).name}: stopping after this mini-batch" in err and "checkpoint saved" in err
     assert signal.getsignal(signum) is handler_before          # handlers restored
-    state = load_checkpoint_file(run / "checkpoint.pkl")
+    state = load_checkpoint_file(run / "checkpoint.safetensors")
     assert (state["epoch"], state["batch_index"]) == (0, 3)
     monkeypatch.setattr(Trainer, "train_batch", original)
     assert cli.main(["train", "--preset", "tiny", "--out", str(run), "--resume"]) == 0
-    a, b = load_checkpoint_file(ref / "checkpoint.pkl"), load_checkpoint_file(run / "checkpoint.pkl")
+    a, b = load_checkpoint_file(ref / "checkpoint.safetensors"), load_checkpoint_file(run / "checkpoint.safetensors")
     for wa, wb in zip(a["weights"] + a["thresholds"], b["weights"] + b["thresholds"]):
         np.testing.assert_array_equal(wa, wb)
 
@@ -363,20 +364,24 @@ def test_the_reported_pi_mnist_800_run_is_the_preset_a_fresh_clone_trains():
     stored = json.loads((Path(__file__).resolve().parents[1] / "results" / "pi-mnist-800-readout-count"
                          / "config.json").read_text())
     preset = json.loads(json.dumps(dataclasses.asdict(PRESETS["pi-mnist-800"])))
+    defaults = dataclasses.asdict(TrainConfig())
+    # settings added after the run (task, threshold_reg, ...) count as the run's if the preset keeps
+    # the default, which is what the code did before they existed
     differ = {k: (preset.get(k), stored.get(k)) for k in set(preset) | set(stored)
-              if preset.get(k) != stored.get(k) and k != "eval_every"}
+              if preset.get(k) != stored.get(k) and k != "eval_every"
+              and not (k not in stored and preset.get(k) == json.loads(json.dumps(defaults.get(k))))}
     assert not differ, f"the preset no longer matches the reported run (preset, run): {differ}"
 
 
 def test_the_committed_pi_mnist_800_network_is_the_reported_one(data_root, monkeypatch):
-    """results/pi-mnist-800-readout-count/checkpoint-epoch200.pkl is the network whose 1 s tests README
+    """results/pi-mnist-800-readout-count/checkpoint-epoch200.safetensors is the network whose 1 s tests README
     reports, committed so that anyone can check them (`snnlab evaluate CKPT --duration 1.0`, ~4 min)
     without training for five hours. Here: it loads, is the preset's run at epoch 200, and classifies
     the first 500 test digits at 200 ms about as the 1 s test of all 10k does."""
     import dataclasses
     monkeypatch.setenv("SNNLAB_DATA", str(data_root))
     run = Path(__file__).resolve().parents[1] / "results" / "pi-mnist-800-readout-count"
-    trainer = trainer_from_checkpoint(run / "checkpoint-epoch200.pkl", progress=False)
+    trainer = trainer_from_checkpoint(run / "checkpoint-epoch200.safetensors", progress=False)
     assert trainer.epoch == 200
     assert dataclasses.replace(trainer.cfg, eval_every=1) == PRESETS["pi-mnist-800"]
     reported = json.loads((run / "evaluate-1s-epoch200.json").read_text())
