@@ -59,8 +59,9 @@
 # * <span style="color:red">✗ …</span> — wrong, with a diagnosis of the *likely mistake*
 #   (e.g. "your membrane potential never decays: did you multiply by exp(-dt/tau)?") and a hint.
 #
-# **Student and teacher copies.** The notebooks in `notebooks/` contain the solutions (between
-# `### BEGIN SOLUTION` and `### END SOLUTION`). `make student` (or
+# **Student and teacher copies.** The notebooks in `notebooks/` contain the solutions (in each
+# EXERCISE cell, between nbgrader's begin- and end-solution marker comments; `notebooks/README.md`
+# shows them). `make student` (or
 # `python -m snnlab.exercises.student notebooks/ -o student/`) writes copies to `student/` with
 # the solutions removed and outputs cleared; hand those out.
 

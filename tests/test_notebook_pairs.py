@@ -91,16 +91,23 @@ def test_pair_agrees(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_solution_cells_have_nbgrader_metadata(path):
     """Cells with a solution region are nbgrader 'autograded answer' cells with a unique grade_id
-    (what ``nbgrader generate_assignment`` needs); no other cell claims to be a solution."""
+    (what ``nbgrader generate_assignment`` needs); no other cell claims to be a solution.  nbgrader
+    takes any line that *contains* "BEGIN SOLUTION" or "END SOLUTION", in any cell, markdown too,
+    for a marker, so other cells must not mention them literally."""
     nb = nbformat.read(path, as_version=4)
     seen = set()
     for i, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader")
-        has_solution = cell.cell_type == "code" and any(
-            line.strip().startswith(BEGIN) for line in cell.source.splitlines())
+        lines = cell.source.splitlines()
+        has_solution = cell.cell_type == "code" and any(line.strip().startswith(BEGIN) for line in lines)
+        markers = [line for line in lines if "BEGIN SOLUTION" in line or "END SOLUTION" in line]
         if not has_solution:
             assert not (meta or {}).get("solution"), f"{path.name} cell {i}: nbgrader solution cell without {BEGIN}"
+            assert not markers, (f"{path.name} cell {i}: mentions a solution marker outside a solution region "
+                                 f"(nbgrader would take it for one): {markers}")
             continue
+        assert all(line.strip().startswith(("### BEGIN SOLUTION", "### END SOLUTION")) for line in markers), \
+            f"{path.name} cell {i}: a solution marker that is not a line of its own: {markers}"
         assert "exercise" in cell.metadata.get("tags", []), f"{path.name} cell {i}: a solution outside an exercise cell"
         assert meta is not None, f"{path.name} cell {i}: solution cell without nbgrader metadata"
         assert {k: meta.get(k) for k in ("solution", "grade", "locked", "schema_version")} == \
