@@ -1,10 +1,13 @@
-"""Forward-pass speed: snnlab's batched numpy event loop vs Brian2, PI-MNIST 784-800-10.
+"""Forward-pass speed: snnlab's numpy event loop, its compiled (numba) kernel and Brian2, PI-MNIST 784-800-10.
 
 Workload (paper section 3.1): real MNIST test digits, 50 ms Poisson input at 5 keps
 (~250 events per sample), a 784-800-10 network initialised as in Eq. 10, hidden WTA
 kappa = -0.4, output WTA kappa = -1.0, tau_mp = 20 ms, T_ref = 1 ms.
 
 * numpy: ``Network.forward`` on batches of B samples (event-driven, exact event times).
+* compiled: ``Network.forward(..., backend="numba")``, the same spikes (checked here), one sample
+  after the other inside the kernel; compilation (or loading it from the disk cache) excluded
+  from the timing and reported.
 * Brian2: the same weights, thresholds, dynamic weight, WTA and clip (snnlab.brian),
   clock-driven with dt = 0.1 ms: input events are rounded to the grid; samples run one
   after the other in one Network (50 ms each, membranes and t_out reset at the start of
@@ -16,6 +19,8 @@ Usage::
     python benchmarks/bench_forward.py [--batches 1,16,64,256] [--samples 256] [--repeat 3]
                                        [--brian-samples 20] [--brian-targets cython,numpy]
     python benchmarks/bench_forward.py --quick      # ~20 s smoke run
+
+The last line reads ``SUMMARY forward compiled_b1=<samples/s> numpy_b64=<samples/s> brian2=<samples/s>``.
 """
 from __future__ import annotations
 
@@ -40,7 +45,7 @@ DURATION = 0.050        # s per sample
 RATE = 5000.0           # input events / s
 TAU_MP, T_REF = 0.020, 0.001
 KAPPA_HIDDEN, KAPPA_OUT = -0.4, -1.0
-DEFAULT_DATA = "/work/shared/data"
+DEFAULT_DATA = str(ROOT.parent / "shared" / "data")   # the offline copies beside the repository
 
 
 def parse_args(argv=None):
@@ -111,7 +116,7 @@ def machine_info() -> str:
             f"numpy {numpy.__version__}, brian2 {bv}")
 
 
-def bench_numpy(net: Network, samples: list, batch_sizes: list, repeat: int, n_samples: int):
+def bench_numpy(net: Network, samples: list, batch_sizes: list, repeat: int, n_samples: int, backend="numpy"):
     """Rows (B, samples/pass, best seconds, samples/s, syn-ops/s); syn-ops = input events x hidden."""
     hidden = net.layers[0].n_out
     rows = []
@@ -125,7 +130,7 @@ def bench_numpy(net: Network, samples: list, batch_sizes: list, repeat: int, n_s
         for _ in range(repeat):
             t0 = time.perf_counter()
             for b in batches:
-                net.forward(b)
+                net.forward(b, backend=backend)
             best = min(best, time.perf_counter() - t0)
         rows.append(dict(B=B, n=n, sec=best, sps=n / best, ops=n_events * hidden / best))
     return rows
@@ -172,11 +177,24 @@ def main(argv=None) -> int:
           f"{hid.mean():.2f}/neuron/sample ({(hid > 0).mean() * 100:.0f}% of neurons active), "
           f"output spikes {ref[1].counts.sum(1).mean():.1f}/sample")
     print()
+    from snnlab import kernels
+    t0 = time.perf_counter()
+    compiled = net.forward(EventBatch.from_list(samples, duration=DURATION), backend="numba")
+    first_call = time.perf_counter() - t0
+    same = all(np.array_equal(x.counts, y.counts) and np.array_equal(x.membrane, y.membrane)
+               and np.array_equal(x.spikes.t, y.spikes.t) for x, y in zip(ref, compiled))
+    print(f"compiled kernel: first call {first_call:.2f} s (compilation or disk-cache load: "
+          f"{kernels.compile_seconds()}); spikes and membranes identical to numpy: {same}")
+    if not same:
+        print("error: the compiled kernel disagrees with the numpy path")
+        return 1
     rows = bench_numpy(net, samples, a.batches, a.repeat, a.samples)
+    crows = bench_numpy(net, samples, a.batches, a.repeat, a.samples, backend="numba")
     print(f"{'engine':<22}{'batch':>6}{'samples':>9}{'seconds':>10}{'samples/s':>12}{'syn-ops/s':>12}")
     print("-" * 71)
-    for r in rows:
-        print(f"{'snnlab numpy':<22}{r['B']:>6}{r['n']:>9}{r['sec']:>10.3f}{r['sps']:>12.1f}{r['ops']:>12.3g}")
+    for name, rs in (("snnlab numpy", rows), ("snnlab compiled", crows)):
+        for r in rs:
+            print(f"{name:<22}{r['B']:>6}{r['n']:>9}{r['sec']:>10.3f}{r['sps']:>12.1f}{r['ops']:>12.3g}")
 
     brian = []
     if a.brian_targets:
@@ -209,13 +227,17 @@ def main(argv=None) -> int:
               "events share a step and are integrated together, with one threshold check and no "
               "dynamic weight / WTA between them)")
     ref_row = next((r for r in rows if r["B"] == 64), max(rows, key=lambda r: r["B"]))
-    summary = f"SUMMARY numpy B={ref_row['B']}: {ref_row['sps']:.1f} samples/s"
+    c1 = next((r for r in crows if r["B"] == 1), min(crows, key=lambda r: r["B"]))
+    print(f"ratio compiled(B={c1['B']}) / numpy(B={ref_row['B']}) = {c1['sps'] / ref_row['sps']:.1f}x")
+    brian_sps = "n/a"
     if brian:
         best = max(brian, key=lambda r: r["sps"])
         ratio = ref_row["sps"] / best["sps"]
-        print(f"ratio numpy(B={ref_row['B']}) / brian2({best['target']}, best) = {ratio:.1f}x")
-        summary += f" | brian2 {best['target']}: {best['sps']:.1f} samples/s | ratio {ratio:.1f}x"
-    print(summary)
+        print(f"ratio numpy(B={ref_row['B']}) / brian2({best['target']}, best) = {ratio:.1f}x; "
+              f"compiled(B={c1['B']}) / brian2 = {c1['sps'] / best['sps']:.1f}x")
+        brian_sps = f"{best['sps']:.1f}"
+    print(f"SUMMARY forward compiled_b{c1['B']}={c1['sps']:.1f} numpy_b{ref_row['B']}={ref_row['sps']:.1f} "
+          f"brian2={brian_sps}")
     return 0
 
 

@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from ..layers.base import LayerOutput, collect
+from ..events import EventBatch
+from ..layers.base import LayerOutput, check_batch, collect
 from ..layers.sparse import leak_reference
 from . import _loops
 
@@ -46,10 +47,29 @@ def leak_factors(batch, tau_mp) -> np.ndarray:
     return np.exp(-(batch.t - t_prev) / tau_mp)
 
 
-def dense_forward(rows, threshold, batch, tau_mp, T_ref, kappa, threshold_rule=None) -> LayerOutput:
+def check_batch_fast(batch, n_inputs) -> None:
+    """:func:`snnlab.layers.base.check_batch` in compiled code; the numpy check words the error."""
+    t, ch, n = batch.t, batch.ch, batch.n
+    if t.ndim != 2 or ch.shape != t.shape or n.shape != (t.shape[0],) or \
+            _loops.batch_problem(t, ch.astype(np.int64, copy=False), n.astype(np.int64, copy=False), n_inputs):
+        check_batch(batch, n_inputs)
+        raise ValueError("input events: invalid batch")     # the numpy check found nothing to name
+
+
+def _output(batch, membrane, sb, sk, sn, N) -> LayerOutput:
+    t_out, ch_out, per_sample, counts = _loops.collect_sorted(batch.t, sb, sk, sn, batch.t.shape[0], N)
+    spikes = EventBatch(t=t_out, ch=ch_out, n=per_sample, duration=batch.duration.copy())
+    return LayerOutput(spikes=spikes, counts=counts, membrane=membrane, spike_b=sb, spike_k=sk, spike_n=sn,
+                       inputs=batch)
+
+
+def dense_forward(weights_by_input, threshold, batch, tau_mp, T_ref, kappa, threshold_rule=None) -> LayerOutput:
     """Compiled :func:`snnlab.layers.dense.forward_events` (samples one after another).
 
-    With ``threshold_rule`` the thresholds (and ``rows``) change after every input event, and the
+    Args:
+        weights_by_input: the layer's (M, N) weights, row j = input j (changed in place by the floor
+            of ``threshold_rule``).
+    With ``threshold_rule`` the thresholds (and weights) change after every input event, and the
     changes carry over from one sample to the next, as in the numpy path.
     """
     decay = leak_factors(batch, tau_mp)
@@ -59,10 +79,10 @@ def dense_forward(rows, threshold, batch, tau_mp, T_ref, kappa, threshold_rule=N
         rule_on, rho, mode = True, float(threshold_rule.rho), FLOOR_CODES[threshold_rule.mode]
         floor = np.ascontiguousarray(np.broadcast_to(threshold_rule.floor, threshold.shape), dtype=np.float64)
         max_scale = float(threshold_rule.max_scale)
-    membrane, sb, sk, sn = _timed("dense", _loops.dense_loop, rows, threshold, batch.t,
+    membrane, sb, sk, sn = _timed("dense", _loops.dense_loop, weights_by_input, threshold, batch.t,
                                   batch.ch.astype(np.int64), batch.n.astype(np.int64), decay,
                                   float(T_ref), float(kappa), rule_on, rho, floor, mode, max_scale)
-    return collect(batch, membrane, sb, sk, sn, threshold.size)
+    return _output(batch, membrane, sb, sk, sn, threshold.size)
 
 
 def sparse_forward(layer, batch) -> LayerOutput:
@@ -74,4 +94,4 @@ def sparse_forward(layer, batch) -> LayerOutput:
                                   np.ascontiguousarray(layer.weight_values()), group_ptr, members, group_of,
                                   layer.threshold, batch.t, batch.ch.astype(np.int64),
                                   batch.n.astype(np.int64), E, float(layer.T_ref), float(layer.kappa))
-    return collect(batch, membrane, sb, sk, sn, layer.n_out)
+    return _output(batch, membrane, sb, sk, sn, layer.n_out)

@@ -18,9 +18,12 @@ def _record(sb, sk, sn, count, b, k, i):
 
 @njit(cache=True)
 def dense_loop(rows, threshold, t, ch, n, decay, T_ref, kappa, rule_on, rho, floor, mode, max_scale):
-    """:func:`snnlab.layers.dense.forward_events`, sample after sample (``rows`` is (M + 1, N))."""
+    """:func:`snnlab.layers.dense.forward_events`, sample after sample.
+
+    ``rows`` is the layer's (M, N) ``weights_by_input``: row j is what a spike on input j adds.
+    """
     B = t.shape[0]
-    M1, N = rows.shape
+    M, N = rows.shape
     membrane = np.zeros((B, N))
     sb, sk, sn = np.empty(1024, np.int64), np.empty(1024, np.int64), np.empty(1024, np.int64)
     count = 0
@@ -31,57 +34,55 @@ def dense_loop(rows, threshold, t, ch, n, decay, T_ref, kappa, rule_on, rho, flo
         V = membrane[b]
         t_out[:] = -np.inf
         t_out_group = -np.inf                  # with WTA every spike resets the whole layer's t_out
+        last_refractory = -np.inf              # latest t_out of any neuron (as in forward_events)
         for k in range(n[b]):
             tk = t[b, k]
             d = decay[b, k]
-            j = ch[b, k]
-            nf = 0
-            if kappa != 0.0:
-                f = 1.0
-                if T_ref > 0.0:                                   # Eq. 2, one t_out for the group
+            w = rows[ch[b, k]]
+            # Eq. 1 leak and integrate, Eq. 2 dynamic weight, and "does any neuron fire?" (Eq. 3) in
+            # one loop the compiler vectorizes; the clip at -V_th is done on the way (a neuron that
+            # fires is above it, and clipping again after WTA changes nothing)
+            n_over = 0                                            # neurons at or above threshold
+            if T_ref > 0.0 and tk - last_refractory < T_ref:
+                if kappa != 0.0:
                     r = (tk - t_out_group) / T_ref
-                    f = r * r
-                for i in range(N):
-                    v = V[i] * d                                  # Eq. 1, leak
-                    w = rows[j, i]
-                    if f < 1.0:
-                        w = w * f
-                    v = v + w                                     # Eq. 1, integrate
-                    if v >= threshold[i]:                         # Eq. 3, fire and reset
-                        v = v - threshold[i]
-                        fired[nf] = i
-                        nf += 1
-                    V[i] = v
-                if nf > 0:                                        # WTA
-                    for q in range(nf):
-                        mark[fired[q]] = 1
+                    f = min(r * r, 1.0)
                     for i in range(N):
-                        V[i] = V[i] + (kappa * threshold[i]) * (nf - mark[i])
-                    for q in range(nf):
-                        mark[fired[q]] = 0
-                    t_out_group = tk
+                        v = V[i] * d + w[i] * f
+                        n_over += v >= threshold[i]
+                        V[i] = max(v, -threshold[i])
+                else:
+                    for i in range(N):
+                        r = (tk - t_out[i]) / T_ref
+                        v = V[i] * d + w[i] * min(r * r, 1.0)
+                        n_over += v >= threshold[i]
+                        V[i] = max(v, -threshold[i])
             else:
                 for i in range(N):
-                    v = V[i] * d
-                    w = rows[j, i]
-                    if T_ref > 0.0:
-                        r = (tk - t_out[i]) / T_ref
-                        f = r * r
-                        if f < 1.0:
-                            w = w * f
-                    v = v + w
-                    if v >= threshold[i]:
-                        v = v - threshold[i]
-                        fired[nf] = i
-                        nf += 1
-                        t_out[i] = tk
-                    V[i] = v
-            for i in range(N):                                    # clip at -V_th
-                if V[i] < -threshold[i]:
-                    V[i] = -threshold[i]
+                    v = V[i] * d + w[i]
+                    n_over += v >= threshold[i]
+                    V[i] = max(v, -threshold[i])
+            if n_over == 0:
+                continue
+            nf = 0
+            for i in range(N):                                    # Eq. 3, fire and reset
+                if V[i] >= threshold[i]:
+                    V[i] = V[i] - threshold[i]
+                    fired[nf] = i
+                    nf += 1
+                    t_out[i] = tk
+            last_refractory = tk
+            if kappa != 0.0:                                      # WTA, section 2.1.2
+                for q in range(nf):
+                    mark[fired[q]] = 1
+                for i in range(N):
+                    V[i] = max(V[i] + (kappa * threshold[i]) * (nf - mark[i]), -threshold[i])
+                for q in range(nf):
+                    mark[fired[q]] = 0
+                t_out_group = tk
             for q in range(nf):
                 sb, sk, sn, count = _record(sb, sk, sn, count, b, k, fired[q])
-            if rule_on and nf > 0:                                # section 2.3.2, per event
+            if rule_on:                                           # section 2.3.2, per event
                 rise = rho * N
                 for q in range(nf):
                     threshold[fired[q]] += rise
@@ -93,12 +94,12 @@ def dense_loop(rows, threshold, t, ch, n, decay, T_ref, kappa, rule_on, rho, flo
                         wanted = threshold[i]
                         if mode == 1:                             # "add"
                             step = floor[i] - wanted
-                            for m in range(M1 - 1):
-                                rows[m, i] += step
+                            for c in range(M):
+                                rows[c, i] += step
                         elif mode == 2:                           # "scale"
                             factor = min(floor[i] / max(wanted, floor[i] / max_scale), max_scale)
-                            for m in range(M1 - 1):
-                                rows[m, i] *= factor
+                            for c in range(M):
+                                rows[c, i] *= factor
                         threshold[i] = floor[i]
     return membrane, sb[:count], sk[:count], sn[:count]
 
@@ -148,6 +149,8 @@ def sparse_loop(ptr, target, weight_index, weights, group_ptr, members, group_of
                     nf += 1
                     t_out[i] = tk
                 V[i] = v
+            if nf > 1:
+                fired[:nf].sort()                                 # spikes in neuron order, as collect() sorts them
             if kappa != 0.0 and nf > 0:                           # WTA within each group
                 ng = 0
                 for q in range(nf):
@@ -183,3 +186,49 @@ def sparse_loop(ptr, target, weight_index, weights, group_ptr, members, group_of
             for i in range(N):
                 V[i] = V[i] * (E_end / E_last[i])
     return membrane, sb[:count], sk[:count], sn[:count]
+
+
+@njit(cache=True)
+def collect_sorted(t, sb, sk, sn, B, N):
+    """:func:`snnlab.layers.base.collect` for spikes already in (sample, event, neuron) order."""
+    per_sample = np.zeros(B, np.int64)
+    counts = np.zeros((B, N), np.int64)
+    for q in range(sb.size):
+        per_sample[sb[q]] += 1
+        counts[sb[q], sn[q]] += 1
+    K_out = 0
+    for b in range(B):
+        K_out = max(K_out, per_sample[b])
+    t_out = np.zeros((B, K_out))
+    ch_out = np.full((B, K_out), -1, np.int32)
+    q = 0
+    for b in range(B):
+        for p in range(per_sample[b]):
+            t_out[b, p] = t[b, sk[q]]
+            ch_out[b, p] = sn[q]
+            q += 1
+        if per_sample[b] > 0:
+            for p in range(per_sample[b], K_out):
+                t_out[b, p] = t_out[b, per_sample[b] - 1]
+    return t_out, ch_out, per_sample, counts
+
+
+@njit(cache=True)
+def batch_problem(t, ch, n, M):
+    """0 if a batch is valid input for a layer with M inputs, else a code (the numpy check says what)."""
+    B, K = t.shape
+    for b in range(B):
+        if n[b] < 0 or n[b] > K:
+            return 1
+        for k in range(K):
+            if k < n[b]:
+                if not np.isfinite(t[b, k]) or ch[b, k] < 0 or ch[b, k] >= M:
+                    return 2
+                if k > 0 and t[b, k] < t[b, k - 1]:
+                    return 3
+                if k == 0 and t[b, k] < 0:
+                    return 4
+            else:
+                if ch[b, k] != -1 or (k > 0 and t[b, k] != t[b, k - 1]):
+                    return 5
+    return 0

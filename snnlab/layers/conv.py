@@ -98,11 +98,12 @@ class Conv2d(SpikingLayer):
         if threshold_rule is not None:
             raise ValueError("threshold regularization per input event is implemented for dense layers only; "
                              "use threshold_reg='batch' (or rho=0) for convolutional networks")
-        check_batch(batch, self.n_in)
         if backend == "numba":
-            from ..kernels import sparse_forward
+            from ..kernels import check_batch_fast, sparse_forward
+            check_batch_fast(batch, self.n_in)
             out = sparse_forward(self, batch)
         elif backend == "numpy":
+            check_batch(batch, self.n_in)
             out = forward_sparse(self, batch)
         else:
             raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")

@@ -25,20 +25,35 @@ BACKENDS = ("numpy", "numba")
 class DenseLayer(SpikingLayer):
     """Fully connected layer: ``weights[i, k]`` = w_ik from input k to neuron i (paper's layout).
 
-    With ``kappa != 0`` all N neurons form one WTA group (section 2.1.2).
+    With ``kappa != 0`` all N neurons form one WTA group (section 2.1.2).  The weights are stored
+    input by input (``weights_by_input``, (M, N), contiguous: what one input spike adds to the N
+    membranes); ``weights`` is the (N, M) view of the same numbers, for the learning rule.
     """
     kind = "dense"
 
     def __init__(self, weights, threshold, tau_mp=0.020, T_ref=0.001, kappa=0.0):
-        self.weights = check_array(weights, "weights").copy()
-        if self.weights.ndim != 2:
-            raise ValueError(f"weights must be (N neurons, M inputs), got shape {self.weights.shape}")
-        self.n_out, self.n_in = self.weights.shape
+        weights = check_array(weights, "weights")
+        if weights.ndim != 2:
+            raise ValueError(f"weights must be (N neurons, M inputs), got shape {weights.shape}")
+        self.weights_by_input = np.ascontiguousarray(weights.T)
+        self.n_out, self.n_in = weights.shape
         super().__init__(threshold, tau_mp, T_ref, kappa)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """(N, M) weights, a view: writing into it changes the layer."""
+        return self.weights_by_input.T
+
+    @weights.setter
+    def weights(self, value):
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != (self.n_out, self.n_in):
+            raise ValueError(f"weights must have shape {(self.n_out, self.n_in)}, got {value.shape}")
+        self.weights_by_input[...] = value.T
 
     def input_rows(self) -> np.ndarray:
         rows = np.zeros((self.n_in + 1, self.n_out))
-        rows[:-1] = self.weights.T
+        rows[:-1] = self.weights_by_input
         return rows
 
     def forward(self, batch: EventBatch, backend: str = "numpy",
@@ -55,12 +70,16 @@ class DenseLayer(SpikingLayer):
         Returns:
             :class:`LayerOutput`.
         """
+        if backend == "numba":
+            from ..kernels import check_batch_fast, dense_forward
+            check_batch_fast(batch, self.n_in)
+            out = dense_forward(self.weights_by_input, self.threshold, batch, self.tau_mp, self.T_ref,
+                                self.kappa, threshold_rule)
+            out.synaptic_ops = batch.n * self.n_out
+            return out
         check_batch(batch, self.n_in)
         rows = self.input_rows()
-        if backend == "numba":
-            from ..kernels import dense_forward
-            out = dense_forward(rows, self.threshold, batch, self.tau_mp, self.T_ref, self.kappa, threshold_rule)
-        elif backend == "numpy":
+        if backend == "numpy":
             if threshold_rule is None:
                 out = forward_events(rows, self.threshold, batch, self.tau_mp, self.T_ref, self.kappa)
             else:              # one sample after another: the thresholds carry over
@@ -70,7 +89,7 @@ class DenseLayer(SpikingLayer):
         else:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         if threshold_rule is not None:
-            self.weights[...] = rows[:-1].T          # the floor may have raised weights
+            self.weights_by_input[...] = rows[:-1]   # the floor may have raised weights
         out.synaptic_ops = batch.n * self.n_out
         return out
 

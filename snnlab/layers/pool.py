@@ -56,11 +56,12 @@ class SumPool(SpikingLayer):
         return np.ones(self.n_in, dtype=np.int64)
 
     def forward(self, batch: EventBatch, backend: str = "numpy", threshold_rule=None) -> LayerOutput:
-        check_batch(batch, self.n_in)
         if backend == "numba":
-            from ..kernels import sparse_forward
+            from ..kernels import check_batch_fast, sparse_forward
+            check_batch_fast(batch, self.n_in)
             out = sparse_forward(self, batch)
         elif backend == "numpy":
+            check_batch(batch, self.n_in)
             out = forward_sparse(self, batch)
         else:
             raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")
