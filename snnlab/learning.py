@@ -188,19 +188,22 @@ def backprop_error(delta_upper, weights_upper, active):
 
 
 # ---------------------------------------------------------------- Eq. 13: updates
-def weight_gradient(delta, x, x_active):
+def weight_gradient(delta, x, x_active, by_input=False):
     """Eq. 13 as a gradient: dL/dW_ij ~ sqrt(N / m) delta_i x_hat_j, averaged over the batch.
 
     The update is dW = -eta_w * this (done by the optimizer).
 
     Args:
         delta: (B, N).  x: (B, M) input traces (x_hat = x).  x_active: (B, M) bool, active synapses.
+        by_input: compute it input by input (an (N, M) view of an (M, N) array), as DenseLayer stores W.
     Returns:
         (N, M).
     """
     N = delta.shape[1]
     m = x_active.sum(axis=1, keepdims=True)
     scale = np.sqrt(np.divide(N, m, out=np.zeros_like(m, dtype=np.float64), where=m > 0))
+    if by_input:        # the same numbers laid out as a DenseLayer stores its weights, (M, N)
+        return (x.T @ (scale * delta) / delta.shape[0]).T
     return (scale * delta).T @ x / delta.shape[0]
 
 

@@ -30,7 +30,7 @@ def test_bench_forward_quick(capsys):
         import brian2  # noqa: F401
     except ImportError:
         return
-    assert "brian2 numpy" in out and "ROUNDED" in out and "ratio" in last
+    assert "brian2 numpy" in out and "ROUNDED" in out and "ratio numpy" in out
 
 
 def test_quick_arguments():

@@ -87,9 +87,15 @@ def dense_forward(weights_by_input, threshold, batch, tau_mp, T_ref, kappa, thre
 
 def sparse_forward(layer, batch) -> LayerOutput:
     """Compiled :func:`snnlab.layers.sparse.forward_sparse` for any layer with ``connections()``."""
-    ptr, target, weight_index = layer.connections()
     group_ptr, members, group_of = layer.wta_groups()
     E = leak_reference(batch, layer.tau_mp)
+    if layer.kind == "conv":               # the window computed, not read from a table
+        _, H, W = layer.input_shape
+        membrane, sb, sk, sn = _timed("conv", _loops.conv_loop, layer.weights, H, W, layer.threshold,
+                                      group_ptr, members, group_of, batch.t, batch.ch.astype(np.int64),
+                                      batch.n.astype(np.int64), E, float(layer.T_ref), float(layer.kappa))
+        return _output(batch, membrane, sb, sk, sn, layer.n_out)
+    ptr, target, weight_index = layer.connections()
     membrane, sb, sk, sn = _timed("sparse", _loops.sparse_loop, ptr, target, weight_index,
                                   np.ascontiguousarray(layer.weight_values()), group_ptr, members, group_of,
                                   layer.threshold, batch.t, batch.ch.astype(np.int64),

@@ -232,3 +232,99 @@ def batch_problem(t, ch, n, M):
                 if ch[b, k] != -1 or (k > 0 and t[b, k] != t[b, k - 1]):
                     return 5
     return 0
+
+
+@njit(cache=True)
+def conv_loop(weights, H, W, threshold, group_ptr, members, group_of, t, ch, n, E, T_ref, kappa):
+    """:func:`snnlab.layers.sparse.forward_sparse` for a Conv2d, with the k x k window computed
+    instead of read from the connection table (the same neurons, weights and arithmetic)."""
+    C_out, C_in, k, _ = weights.shape
+    Ho, Wo = H - k + 1, W - k + 1
+    P = Ho * Wo
+    B = t.shape[0]
+    N = threshold.size
+    n_groups = group_ptr.size - 1
+    membrane = np.zeros((B, N))
+    sb, sk, sn = np.empty(1024, np.int64), np.empty(1024, np.int64), np.empty(1024, np.int64)
+    count = 0
+    fired = np.empty(C_out * k * k, np.int64)
+    reached = np.empty(C_out * k * k, np.int64)
+    mark = np.zeros(N, np.int64)
+    group_count = np.zeros(max(n_groups, 1), np.int64)
+    groups_hit = np.empty(max(n_groups, 1), np.int64)
+    E_last = np.empty(N)
+    t_out = np.empty(N)
+    for b in range(B):
+        V = membrane[b]
+        E_last[:] = 1.0
+        t_out[:] = -np.inf
+        for e in range(n[b]):
+            tk = t[b, e]
+            j = ch[b, e]
+            ci = j // (H * W)
+            y = (j // W) % H
+            x = j % W
+            E_now = E[b, e]
+            nf = 0
+            nr = 0
+            dy0, dy1 = max(0, y - Ho + 1), min(k - 1, y)
+            dx0, dx1 = max(0, x - Wo + 1), min(k - 1, x)
+            for co in range(C_out):
+                for dy in range(dy0, dy1 + 1):
+                    base = co * P + (y - dy) * Wo + x
+                    for dx in range(dx0, dx1 + 1):
+                        i = base - dx
+                        reached[nr] = i
+                        nr += 1
+                        w = weights[co, ci, dy, dx]
+                        v = V[i] * (E_now / E_last[i])            # Eq. 1, leak (lazy)
+                        E_last[i] = E_now
+                        if T_ref > 0.0:                           # Eq. 2
+                            r = (tk - t_out[i]) / T_ref
+                            f = r * r
+                            if f < 1.0:
+                                w = w * f
+                        v = v + w                                 # Eq. 1, integrate
+                        if v >= threshold[i]:                     # Eq. 3, fire and reset
+                            v = v - threshold[i]
+                            fired[nf] = i
+                            nf += 1
+                            t_out[i] = tk
+                        V[i] = v
+            if nf > 1:
+                fired[:nf].sort()
+            if kappa != 0.0 and nf > 0:                           # WTA within each group
+                ng = 0
+                for q in range(nf):
+                    g = group_of[fired[q]]
+                    mark[fired[q]] = 1
+                    if g >= 0:
+                        if group_count[g] == 0:
+                            groups_hit[ng] = g
+                            ng += 1
+                        group_count[g] += 1
+                for a in range(ng):
+                    g = groups_hit[a]
+                    c = group_count[g]
+                    for q in range(group_ptr[g], group_ptr[g + 1]):
+                        i = members[q]
+                        V[i] = V[i] * (E_now / E_last[i])
+                        E_last[i] = E_now
+                        V[i] = V[i] + (kappa * threshold[i]) * (c - mark[i])
+                        t_out[i] = tk
+                        if V[i] < -threshold[i]:
+                            V[i] = -threshold[i]
+                    group_count[g] = 0
+                for q in range(nf):
+                    mark[fired[q]] = 0
+            for q in range(nr):                                   # clip at -V_th
+                i = reached[q]
+                if V[i] < -threshold[i]:
+                    V[i] = -threshold[i]
+            for q in range(nf):
+                sb, sk, sn, count = _record(sb, sk, sn, count, b, e, fired[q])
+        if n[b] > 0:
+            E_end = E[b, n[b] - 1]
+            for i in range(N):
+                V[i] = V[i] * (E_end / E_last[i])
+    return membrane, sb[:count], sk[:count], sn[:count]

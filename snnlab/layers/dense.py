@@ -115,7 +115,11 @@ class DenseLayer(SpikingLayer):
 
     def weight_gradient(self, delta, x, x_active):
         from ..learning import weight_gradient
-        return weight_gradient(delta, x, x_active)
+        return weight_gradient(delta, x, x_active, by_input=True)
+
+    def parameters(self) -> list:
+        """[weights_by_input (M, N), threshold (N,)]: the arrays the optimizer updates in place."""
+        return [self.weights_by_input, self.threshold] if self.trainable else []
 
 
 def forward_events(rows, threshold, batch: EventBatch, tau_mp, T_ref, kappa,
