@@ -95,6 +95,8 @@ class TrainConfig:
     threshold_reg: str = "batch"      # "batch": summed over a batch, after it; "event": at every input
                                       # event during the forward pass (the paper, with batch_size 1)
     pool_threshold: float = 0.8       # V_th of pooling neurons (weights 1), section 3.2
+    eval_split: str = "test"          # split of the test after each epoch: "test", or "validation"
+                                      # when settings are chosen on it (the test set then stays unseen)
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
@@ -124,7 +126,8 @@ PRESETS = {
     # alpha 5 in the conv layers (alpha 3 makes ~16,000 conv2 spikes per 50 ms digit at init)
     "mnist-cnn": TrainConfig(task="mnist", hidden=("20C5", "P2", "50C5", "P2", 200), kappa_hidden=(0.0, 0.0, -0.4),
                              alpha=(5.0, 5.0, 5.0, 3.0), optimizer="adam", eta_w=0.001, eta_th_ratio=1.0,
-                             validation_samples=10000, distortion=(34.0, 4.0), epochs=200),
+                             validation_samples=10000, distortion=(34.0, 4.0), epochs=200,
+                             eval_split="validation"),
     # Table 4: 2312-800-10 on N-MNIST streams, tau_mp 200 ms, 300 consecutive events per training sample
     "nmnist-800": TrainConfig(task="nmnist", tau_mp=0.200, epochs=50, eval_duration=0.3, final_eval_duration=0.3),
     # for tests: seconds
@@ -157,6 +160,8 @@ def check_config(cfg: TrainConfig) -> None:
     check_eval_every(cfg.eval_every)
     if cfg.task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}; got {cfg.task!r}")
+    if cfg.eval_split not in ("test", "validation"):
+        raise ValueError(f"eval_split must be 'test' or 'validation'; got {cfg.eval_split!r}")
     if cfg.threshold_reg not in THRESHOLD_REGS:
         raise ValueError(f"threshold_reg must be one of {THRESHOLD_REGS} ('event' = the paper's per-event rule); "
                          f"got {cfg.threshold_reg!r}")
@@ -401,14 +406,14 @@ class Trainer:
             bar.close()
         s = self._epoch_stats
         if (e + 1) % cfg.eval_every == 0:
-            test = self.evaluate(duration=cfg.eval_duration)
+            test = self.evaluate(duration=cfg.eval_duration, split=cfg.eval_split)
         else:                # no test this epoch (cfg.eval_every): say so rather than repeat a number
             test = {"accuracy": None, "silent_fraction": None, "duration_s": None}
         n_seen = max(s["seen"], 1)
         metrics = {
             "epoch": e + 1, "train_accuracy": s["correct"] / n_seen, "train_loss": s["loss"] / n_seen,
             "test_accuracy": test["accuracy"], "test_duration_s": test["duration_s"],
-            "test_silent_fraction": test["silent_fraction"],
+            "test_silent_fraction": test["silent_fraction"], "test_split": cfg.eval_split,
             "train_time_s": s["time"], "samples_per_s": s["seen"] / max(s["time"], 1e-9),
             "spikes_per_neuron_per_sample": [float(x.mean() / n_seen) for x in s["spikes"]],
             "dead_fraction": [float((x == 0).mean()) for x in s["spikes"]],
