@@ -200,7 +200,7 @@ def main(argv=None) -> int:
     e.add_argument("checkpoint")
     e.add_argument("--duration", type=float, default=1.0, help="presentation per test digit (s)")
     e.add_argument("--n", type=int, default=None, help="first N digits (default all of the split)")
-    e.add_argument("--split", choices=("test", "train", "validation"), default="test",
+    e.add_argument("--split", choices=("test", "train", "validation", "emulated-test"), default="test",
                    help="test set (default) or training set (to compare: under- or overfitting?)")
     e.add_argument("--seed", type=int, default=EVAL_SEED,
                    help=f"seed of the Poisson input spikes (default {EVAL_SEED}; other seeds show the test noise)")

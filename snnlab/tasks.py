@@ -15,7 +15,8 @@ import numpy as np
 from .events import EventBatch, crop_events, dvs_to_channels, poisson_encode
 
 TASKS = ("pi-mnist", "mnist", "nmnist")
-SPLITS = ("train", "validation", "test")
+SPLITS = ("train", "validation", "test", "emulated-test")
+NMNIST_TRAIN = ("real", "emulated", "emulated+real")
 
 
 def encode_batch(images, permutation, duration, rate, rng) -> EventBatch:
@@ -49,18 +50,29 @@ class Task:
         self.labels = {"train": np.asarray(y_train[:cut]), "validation": np.asarray(y_train[cut:]),
                        "test": np.asarray(y_test)}
         for split, labels in self.labels.items():
+            if isinstance(labels, LazySplit):
+                continue
             if labels.size and (labels.min() < 0 or labels.max() >= self.n_classes
                                 or not np.issubdtype(labels.dtype, np.integer)):
                 raise ValueError(f"{split} labels must be integers in [0, {self.n_classes}); "
                                  f"found {labels.min()}..{labels.max()} ({labels.dtype})")
 
     def size(self, split) -> int:
-        check_split(split)
+        self.ensure(split)
         return len(self.labels[split])
+
+    def ensure(self, split):
+        """Load a lazily defined split; a clear error for a split this task does not have."""
+        check_split(split)
+        if split not in self.labels:
+            raise ValueError(f"the {self.name} task has no {split!r} split; it has {sorted(self.labels)}")
+        if isinstance(self.labels[split], LazySplit):
+            lazy = self.labels[split]
+            self.inputs[split], self.labels[split] = lazy.load()
 
     def take(self, split, indices):
         """The samples ``indices`` of ``split`` (an array of images, or a list of event streams)."""
-        check_split(split)
+        self.ensure(split)
         data = self.inputs[split]
         return data[indices] if isinstance(data, np.ndarray) else [data[int(i)] for i in indices]
 
@@ -76,6 +88,13 @@ class Task:
 def check_split(split):
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+
+
+class LazySplit:
+    """A split loaded on first use (e.g. 10,000 emulated N-MNIST test streams)."""
+
+    def __init__(self, load):
+        self.load, self.data = load, None
 
 
 class PIMNIST(Task):
@@ -131,8 +150,12 @@ class NMNIST(Task):
     name = "nmnist"
     input_shape = (2, 34, 34)
 
-    def __init__(self, train, test, train_events=300, validation=0):
-        super().__init__(train, test, validation)
+    def __init__(self, train, test, train_events=300, validation=0, validation_data=None, emulated_test=None):
+        super().__init__(train, test, validation if validation_data is None else 0)
+        if validation_data is not None:            # e.g. real recordings held out from emulated training
+            self.inputs["validation"], self.labels["validation"] = validation_data[0], np.asarray(validation_data[1])
+        if emulated_test is not None:
+            self.inputs["emulated-test"], self.labels["emulated-test"] = None, LazySplit(emulated_test)
         if not (isinstance(train_events, (int, np.integer)) and train_events >= 1):
             raise ValueError(f"train_events must be a whole number of events >= 1 (paper: 300), got {train_events!r}")
         self.train_events = int(train_events)
@@ -169,10 +192,24 @@ def make_task(cfg, permutation=None) -> Task:
         return MNIST2D(train, test, cfg.rate, cfg.validation_samples, cfg.distortion, cfg.seed)
     if cfg.task == "nmnist":
         from .data import load_nmnist
-        train, test = _nmnist("train", load_nmnist), _nmnist("test", load_nmnist)
-        train = _first(train, cfg.train_samples, cfg.validation_samples)
-        test = _first(test, cfg.test_samples)
-        return NMNIST(train, test, cfg.train_events, cfg.validation_samples)
+        from .data.nmnist_emulated import emulated_nmnist
+        if cfg.nmnist_train not in NMNIST_TRAIN:
+            raise ValueError(f"nmnist_train must be one of {NMNIST_TRAIN}, got {cfg.nmnist_train!r}")
+        real_train = _nmnist("train", load_nmnist)
+        test = _first(_nmnist("test", load_nmnist), cfg.test_samples)
+        emulated_test = lambda: emulated_nmnist("test", cfg.test_samples, seed=cfg.seed + 1)   # noqa: E731
+        if cfg.nmnist_train == "real":
+            train = _first(real_train, cfg.train_samples, cfg.validation_samples)
+            return NMNIST(train, test, cfg.train_events, cfg.validation_samples, emulated_test=emulated_test)
+        # emulated streams of the MNIST training digits; the validation set is real: the last
+        # validation_samples real training recordings, which the training set then leaves out
+        x_real, y_real = real_train
+        cut = len(y_real) - cfg.validation_samples
+        validation = (x_real[cut:], y_real[cut:])
+        x, y = emulated_nmnist("train", cfg.train_samples, seed=cfg.seed, progress=True)
+        if cfg.nmnist_train == "emulated+real":
+            x, y = list(x) + list(x_real[:cut]), np.concatenate([y, y_real[:cut]])
+        return NMNIST((x, y), test, cfg.train_events, validation_data=validation, emulated_test=emulated_test)
     raise ValueError(f"task must be one of {TASKS}, got {cfg.task!r}")
 
 

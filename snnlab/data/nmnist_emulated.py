@@ -1,0 +1,83 @@
+"""Emulated N-MNIST: MNIST digits turned into event streams by the DVS saccade emulator, cached.
+
+The full N-MNIST (60,000 + 10,000 recordings) cannot always be downloaded; its recordings are MNIST
+digits seen by a DVS camera making three saccades.  :func:`emulated_nmnist` runs
+:func:`snnlab.data.emulator.emulate` on the MNIST digits of a split and keeps the result in the user
+cache as plain arrays (``.npz``, loaded with ``allow_pickle=False``; written atomically), so the
+streams are made once per machine.  Stream k depends only on (split, k, seed, emulator parameters).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..events import DVS_DTYPE
+from .registry import cache_dir
+
+FORMAT = 1
+
+
+def _key(split, n, seed, params) -> str:
+    text = json.dumps({"format": FORMAT, "split": split, "n": n, "seed": seed,
+                       "params": dataclasses.asdict(params)}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def pack(streams) -> dict:
+    """Event streams -> flat arrays (x, y, p, t) plus offsets, for ``np.savez``."""
+    sizes = np.array([s.size for s in streams], dtype=np.int64)
+    flat = np.concatenate(streams) if streams else np.zeros(0, DVS_DTYPE)
+    return {"offsets": np.concatenate([[0], np.cumsum(sizes)]), "x": flat["x"], "y": flat["y"],
+            "p": flat["p"], "t": flat["t"]}
+
+
+def unpack(arrays) -> list[np.ndarray]:
+    """The inverse of :func:`pack`."""
+    off = arrays["offsets"]
+    flat = np.empty(int(off[-1]), DVS_DTYPE)
+    for f in ("x", "y", "p", "t"):
+        flat[f] = arrays[f]
+    return [flat[off[i]:off[i + 1]] for i in range(off.size - 1)]
+
+
+def emulated_nmnist(split="train", n=None, seed=0, params=None, progress=False):
+    """Emulated N-MNIST streams of the first ``n`` MNIST digits of ``split`` (cached).
+
+    Args:
+        split: "train" or "test" (MNIST's).  n: how many (None: all).  seed: emulator noise seed.
+        params: :class:`snnlab.data.emulator.EmulatorParams` (default: the fitted ones).
+    Returns:
+        (list of DVS event arrays, labels (n,) uint8).
+    """
+    from .emulator import EmulatorParams, emulate
+    from .mnist import load_mnist
+    if n is not None and not (isinstance(n, (int, np.integer)) and n >= 1):
+        raise ValueError(f"n must be a whole number of digits >= 1 (or None for all), got {n!r}")
+    params = params or EmulatorParams()
+    images, labels = load_mnist(split)
+    images, labels = images[:n], labels[:n]
+    file = cache_dir() / "nmnist-emulated" / f"{split}-{len(labels)}-{_key(split, len(labels), seed, params)}.npz"
+    if file.exists():
+        with np.load(file, allow_pickle=False) as z:
+            return unpack(z), labels
+    streams = []
+    chunk = 2000
+    rng = np.random.default_rng(seed)          # emulate() spawns one child per stream from it, in order:
+    for s in range(0, len(labels), chunk):     # stream k is child k, whatever the chunking
+        if progress:
+            print(f"emulating N-MNIST {split} digits {s}..{min(s + chunk, len(labels))} of {len(labels)}", flush=True)
+        streams.extend(emulate(images[s:s + chunk], params, rng=rng))
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(f".{file.name}.tmp-{os.getpid()}.npz")
+    try:
+        np.savez(tmp, **pack(streams))
+        os.replace(tmp, file)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return streams, labels
