@@ -358,10 +358,10 @@ def test_read_metrics_keeps_one_line_per_epoch_the_last(tmp_path):
 
 
 def test_the_reported_pi_mnist_800_run_is_the_preset_a_fresh_clone_trains():
-    """README reports results/pi-mnist-800-readout-count/ as what `snnlab train --preset pi-mnist-800`
+    """README reports results/canonical/pi-mnist-800/ as what `snnlab train --preset pi-mnist-800`
     gives: its config must be the preset's (eval_every only skips 200 ms tests; the weights are the same)."""
     import dataclasses
-    stored = json.loads((Path(__file__).resolve().parents[1] / "results" / "pi-mnist-800-readout-count"
+    stored = json.loads((Path(__file__).resolve().parents[1] / "results" / "canonical" / "pi-mnist-800"
                          / "config.json").read_text())
     preset = json.loads(json.dumps(dataclasses.asdict(PRESETS["pi-mnist-800"])))
     defaults = dataclasses.asdict(TrainConfig())
@@ -374,13 +374,13 @@ def test_the_reported_pi_mnist_800_run_is_the_preset_a_fresh_clone_trains():
 
 
 def test_the_committed_pi_mnist_800_network_is_the_reported_one(data_root, monkeypatch):
-    """results/pi-mnist-800-readout-count/checkpoint-epoch200.safetensors is the network whose 1 s tests README
+    """results/canonical/pi-mnist-800/checkpoint-epoch200.safetensors is the network whose 1 s tests README
     reports, committed so that anyone can check them (`snnlab evaluate CKPT --duration 1.0`, ~4 min)
     without training for five hours. Here: it loads, is the preset's run at epoch 200, and classifies
     the first 500 test digits at 200 ms about as the 1 s test of all 10k does."""
     import dataclasses
     monkeypatch.setenv("SNNLAB_DATA", str(data_root))
-    run = Path(__file__).resolve().parents[1] / "results" / "pi-mnist-800-readout-count"
+    run = Path(__file__).resolve().parents[1] / "results" / "canonical" / "pi-mnist-800"
     trainer = trainer_from_checkpoint(run / "checkpoint-epoch200.safetensors", progress=False)
     assert trainer.epoch == 200
     assert dataclasses.replace(trainer.cfg, eval_every=1) == PRESETS["pi-mnist-800"]
