@@ -466,6 +466,20 @@ def train_controls(base=None, every=5, n_tiles=25, **values) -> TrainControls:
 
 
 # ============================================================================ results on disk
+# Where the runs live inside results/ (results/README.md explains the layout, results/INDEX.md lists
+# every reported number with its folder): one folder per preset run and benchmark in canonical/, the
+# comparisons in ablations/<question>/<variant>/, superseded runs in archive/.
+CANONICAL = "canonical"
+ABLATIONS = "ablations"
+ARCHIVE = "archive"
+KAPPA_SWEEP = f"{CANONICAL}/kappa_sweep"                         # python -m snnlab.sweep
+CHOICES = f"{ABLATIONS}/learning-choices/choices.jsonl"          # benchmarks/learning_choices.py
+# pi-mnist-800, same seed, only the trace readout changed (notebook 07 compares them)
+READOUT_RUNS = {"end": f"{ABLATIONS}/trace-readout/end",
+                "integral": f"{ABLATIONS}/trace-readout/integral",
+                "count": f"{CANONICAL}/pi-mnist-800"}
+
+
 def results_dir() -> Path:
     """``$SNNLAB_RESULTS``, else ``results/`` of the repository (next to the snnlab package),
     else ``./results``."""
@@ -473,6 +487,11 @@ def results_dir() -> Path:
         return Path(os.environ["SNNLAB_RESULTS"])
     repo = Path(__file__).resolve().parents[1] / "results"
     return repo if repo.is_dir() else Path("results").resolve()
+
+
+def canonical_dir(root=None) -> Path:
+    """``results/canonical/``: one folder per preset run (named as the preset) and benchmark."""
+    return (Path(root) if root else results_dir()) / CANONICAL
 
 
 def load_runs(root=None) -> dict:
@@ -580,9 +599,10 @@ def window_statistic(run_dir, first, last, duration_s=1.0) -> dict:
 
 
 def load_kappa_sweep(root=None) -> list[dict]:
-    """The points of ``root/kappa_sweep/*.json`` (written by ``python -m snnlab.sweep``)."""
+    """The points of ``root/canonical/kappa_sweep/*.json`` (written by ``python -m snnlab.sweep``;
+    root: the results folder, default :func:`results_dir`)."""
     root = Path(root) if root else results_dir()
-    return [json.loads(p.read_text()) for p in sorted((root / "kappa_sweep").glob("*.json"))]
+    return [json.loads(p.read_text()) for p in sorted((root / KAPPA_SWEEP).glob("*.json"))]
 
 
 def plot_kappa_sweep(ax, points, label_fmt="N = {hidden}", marker="o-"):
@@ -600,8 +620,9 @@ def plot_kappa_sweep(ax, points, label_fmt="N = {hidden}", marker="o-"):
 
 
 def load_choices(root=None) -> list[dict]:
-    """The rows of ``root/choices.jsonl`` (written by ``benchmarks/learning_choices.py``)."""
-    path = (Path(root) if root else results_dir()) / "choices.jsonl"
+    """The rows of ``root/ablations/learning-choices/choices.jsonl`` (written by
+    ``benchmarks/learning_choices.py``; root: the results folder, default :func:`results_dir`)."""
+    path = (Path(root) if root else results_dir()) / CHOICES
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

@@ -133,11 +133,20 @@ def test_dead_fraction_and_results_readers(tmp_path):
     runs = D.load_runs(tmp_path)
     assert list(runs) == ["quick"] and runs["quick"]["summary"] is None
     assert runs["quick"]["metrics"][0]["test_accuracy"] == 0.6
-    sweep = tmp_path / "kappa_sweep"
-    sweep.mkdir()
+    sweep = tmp_path / "canonical" / "kappa_sweep"
+    sweep.mkdir(parents=True)
     (sweep / "N100_kappa-0.40.json").write_text(json.dumps({"kappa": -0.4, "hidden": 100, "test_accuracy": 0.9}))
     assert D.load_kappa_sweep(tmp_path)[0]["kappa"] == -0.4
     assert D.load_runs(tmp_path / "missing") == {}
+    assert D.canonical_dir(tmp_path) == tmp_path / "canonical"
+
+
+def test_the_results_folders_the_notebooks_read_exist():
+    """The run folders named in snnlab.dashboard (notebook 07 reads them) are where results/ keeps them."""
+    root = D.results_dir()
+    for rel in (D.KAPPA_SWEEP, D.CHOICES, *D.READOUT_RUNS.values()):
+        assert (root / rel).exists(), f"results/{rel} is missing (see results/README.md for the layout)"
+    assert {"quick", "pi-mnist-800"} <= set(D.load_runs(D.canonical_dir()))
 
 
 def test_nb07_checks_pass_the_reference_and_diagnose_each_mistake():
@@ -157,7 +166,8 @@ def test_choices_table_lists_every_variant_and_marks_divergence(tmp_path):
              "test_duration_s": 0.2, "test_accuracy": 0.8235},
             {"vary": "batch_size", "value": 64, "train_digits": 100, "test_digits": 50,
              "test_duration_s": 0.2, "test_accuracy": None}]
-    (tmp_path / "choices.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / D.CHOICES).parent.mkdir(parents=True)
+    (tmp_path / D.CHOICES).write_text("".join(json.dumps(r) + "\n" for r in rows))
     table = D.choices_table(D.load_choices(tmp_path)).splitlines()
     assert len(table) == 3
     assert "batch_size" in table[1] and "diverged" in table[1]      # sorted by setting
