@@ -20,12 +20,14 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import checkpoint as ckpt_io
+from .config import THRESHOLD_REGS, ConfigError, check_field, validate  # noqa: F401  (THRESHOLD_REGS: re-exported)
 from .layers import BACKENDS, READOUTS
 from .learning import WTA_BACKPROP, check_target_count, network_gradients
 from .network import Network, build_layers, predict_from_output
@@ -35,16 +37,27 @@ from .regularizers import (FLOOR_MODES, EventThresholdRule, apply_threshold_floo
 from .tasks import TASKS, encode_batch, make_task  # noqa: F401  (encode_batch: used by notebooks)
 
 CHECKPOINT = "checkpoint.safetensors"
-THRESHOLD_REGS = ("batch", "event")
 
 
 class TrainingDiverged(RuntimeError):
     """Firing exploded or a NaN appeared; the message says where and what to try."""
 
 
+class SilentNetworkWarning(UserWarning):
+    """No output spike in the first training batches: a layer is silent, so nothing learns."""
+
+
+SILENT_BATCHES = 3      # the first training batches of a run checked for output spikes
+
+
 @dataclass
 class TrainConfig:
-    """Everything that defines a training run (units: seconds, events/s)."""
+    """Everything that defines a training run (units: seconds, events/s).
+
+    A plain dataclass (``dataclasses.replace`` / ``cfg.replace(...)`` make variants); what each
+    setting may be -- type, range, meaning, value to use -- is the table :data:`snnlab.config.FIELDS`,
+    checked by :func:`snnlab.config.validate` whenever a Trainer starts.
+    """
     hidden: tuple = (800,)            # hidden layers in the paper's notation: 800, "20C5", "P2"
     kappa_hidden: tuple = (-0.4,)     # WTA strength per trained hidden layer (not pools; 0 = none;
                                       # in a conv layer: the maps at one position compete)
@@ -93,7 +106,8 @@ class TrainConfig:
     distortion: tuple | None = None   # mnist: elastic distortion (alpha, sigma) in pixels, training only
     train_events: int = 300           # nmnist: consecutive events per training presentation
     threshold_reg: str = "batch"      # "batch": summed over a batch, after it; "event": at every input
-                                      # event during the forward pass (the paper, with batch_size 1)
+                                      # event during the forward pass (the paper, with batch_size 1;
+                                      # with batch_size > 1 the samples are simulated one after another)
     pool_threshold: float = 0.8       # V_th of pooling neurons (weights 1), section 3.2
     nmnist_train: str = "real"        # nmnist training streams: "real" recordings, "emulated" (MNIST digits
                                       # through the DVS emulator; validation = the last validation_samples
@@ -149,47 +163,42 @@ PRESETS = {
 
 
 def check_eval_every(eval_every) -> None:
-    """``eval_every`` must be a whole number of epochs >= 1."""
-    if isinstance(eval_every, bool) or not isinstance(eval_every, (int, np.integer)) or eval_every < 1:
-        raise ValueError(f"eval_every must be a whole number of epochs >= 1 (1 = test after every epoch), "
-                         f"got {eval_every!r}")
+    """``eval_every`` must be a whole number of epochs >= 1 (ConfigError otherwise)."""
+    check_field("eval_every", eval_every)
 
 
 def check_config(cfg: TrainConfig) -> None:
-    """Fail early, with a message that says what to use, on a setting the trainer reads later
-    (floor_mode, target_count, eval_every, wta_backprop, readout); used when a run starts and when ``--resume``
-    changes one."""
-    floor_modes(cfg)
-    if cfg.wta_backprop not in WTA_BACKPROP:
-        raise ValueError(f"wta_backprop must be one of {WTA_BACKPROP} (default 'carriers'); got {cfg.wta_backprop!r}")
-    if cfg.readout not in READOUTS:
-        raise ValueError(f"readout must be one of {READOUTS} (default 'count'); got {cfg.readout!r}")
-    check_target_count(cfg.target_count)
-    check_eval_every(cfg.eval_every)
-    if cfg.task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}; got {cfg.task!r}")
-    from .tasks import NMNIST_TRAIN
-    if cfg.nmnist_train not in NMNIST_TRAIN:
-        raise ValueError(f"nmnist_train must be one of {NMNIST_TRAIN}; got {cfg.nmnist_train!r}")
-    if cfg.eval_split not in ("test", "validation"):
-        raise ValueError(f"eval_split must be 'test' or 'validation'; got {cfg.eval_split!r}")
-    if cfg.threshold_reg not in THRESHOLD_REGS:
-        raise ValueError(f"threshold_reg must be one of {THRESHOLD_REGS} ('event' = the paper's per-event rule); "
-                         f"got {cfg.threshold_reg!r}")
+    """Check every setting of ``cfg`` (:func:`snnlab.config.validate`, the one validation); used when
+    a run starts, before every epoch (``--resume`` may have changed a setting) and by ``snnlab train``.
+
+    Raises:
+        ConfigError: ``<field>: <what is wrong>; <what to use>`` (a ValueError).
+    """
+    validate(cfg)
 
 
 def read_metrics(out_dir) -> list[dict]:
     """The per-epoch metrics a run logged in ``out_dir/metrics.jsonl``, across all ``--resume``s, in
     epoch order; an epoch logged twice (killed between its log line and its checkpoint) counts once,
-    the last time. [] when there is no log."""
+    the last time. [] when there is no log.
+
+    A run killed while writing leaves a torn last line; ``_log`` starts the next record on a new
+    line, so the torn one may also end up in the middle.  Such a line is skipped with a
+    RuntimeWarning (its epoch's checkpoint was not written either, so ``--resume`` redid that epoch
+    and logged it again)."""
     log = Path(out_dir) / "metrics.jsonl"
     if not log.exists():
         return []
     by_epoch = {}
-    for line in log.read_text().splitlines():
-        if line.strip():
+    for i, line in enumerate(log.read_text(errors="replace").splitlines()):
+        if not line.strip():
+            continue
+        try:
             m = json.loads(line)
             by_epoch[m["epoch"]] = m
+        except (ValueError, KeyError, TypeError, IndexError):
+            warnings.warn(f"{log}: skipped line {i + 1}, a torn record ({line[:60]!r}) left by a run killed "
+                          "while writing it", RuntimeWarning, stacklevel=2)
     return [by_epoch[e] for e in sorted(by_epoch)]
 
 
@@ -233,6 +242,27 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+#: temporary files of interrupted atomic writes in a run folder (checkpoint.save, atomic_write_bytes;
+#: .checkpoint.pkl.tmp-* from the old pickle checkpoints)
+STALE_TEMPORARIES = (".checkpoint.safetensors.tmp-*", ".checkpoint.pkl.tmp-*", ".config.json.tmp-*",
+                     ".summary.json.tmp-*")
+
+
+def remove_stale_temporaries(out_dir) -> list[Path]:
+    """Delete the temporary files that killed writes left in a run folder; returns those removed.
+
+    A write goes to ``.NAME.tmp-PID...`` and is renamed over ``NAME`` once complete, so such a file
+    is never the run's data: a run that starts or resumes in ``out_dir`` removes them."""
+    out_dir = Path(out_dir)
+    removed = []
+    if out_dir.is_dir():
+        for pattern in STALE_TEMPORARIES:
+            for tmp in out_dir.glob(pattern):
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+    return removed
+
+
 class Trainer:
     """Trains a network on a task (PI-MNIST, MNIST 2-D, N-MNIST); used by ``snnlab train`` and notebook 07.
 
@@ -248,18 +278,30 @@ class Trainer:
 
     def __init__(self, cfg: TrainConfig | str = "quick", out_dir=None, callbacks=(), progress=True,
                  backend: str = "numpy"):
+        if isinstance(cfg, str) and cfg not in PRESETS:
+            raise ConfigError("preset", f"unknown preset {cfg!r}", f"use one of: {', '.join(PRESETS)}")
         self.cfg = PRESETS[cfg] if isinstance(cfg, str) else cfg
+        if not isinstance(self.cfg, TrainConfig):
+            raise TypeError(f"cfg must be a TrainConfig or the name of a preset, got {type(cfg).__name__}")
+        check_config(self.cfg)      # every setting checked here, before any data is loaded or file written
         if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+            raise ConfigError("backend", f"unknown backend {backend!r}", f"use one of: {', '.join(BACKENDS)}")
         self.backend = backend
         self.out_dir = Path(out_dir) if out_dir else None
         self.callbacks = list(callbacks)
         self.progress = progress
-        check_config(self.cfg)      # a wrong setting fails here, before any data is loaded
+        if self.out_dir:
+            remove_stale_temporaries(self.out_dir)
         self.permutation = _rng(self.cfg, 999).permutation(784)
         self.task = make_task(self.cfg, self.permutation if self.cfg.task == "pi-mnist" else None)
         self.train_images, self.train_labels = self.task.inputs["train"], self.task.labels["train"]
         self.test_images, self.test_labels = self.task.inputs["test"], self.task.labels["test"]
+        for name, asked, got in (("train_samples", self.cfg.train_samples, len(self.train_labels)),
+                                 ("test_samples", self.cfg.test_samples, len(self.test_labels))):
+            if asked is not None and got < asked:    # a local subset (N-MNIST) holds fewer
+                raise ConfigError(name, f"{asked} asked for, but the {self.cfg.task} data found holds only {got}"
+                                  + (" after validation_samples" if name == "train_samples" else ""),
+                                  f"use {name} <= {got}, or None for all of them")
         self.net = build_network(self.cfg, _rng(self.cfg, 1000), self.task.input_shape)
         self.floors = [self.cfg.floor_fraction * layer.threshold.copy() for layer in self.net.layers]
         # eta is per sample (the paper trains with batch size 1).  SGD on the batch-mean gradient
@@ -382,6 +424,28 @@ class Trainer:
                         "sum w^2 grows far above 1), or resume from the last checkpoint.")
 
     # -------------------------------------------------------------- epochs
+    def _warn_if_silent(self, n_batches):
+        """After each of the first training batches of a run: once ``SILENT_BATCHES`` of them (or
+        the whole first epoch, if shorter) are done without a single output spike, warn, naming the
+        first silent layer (its thresholds are too high for its input) and what to change."""
+        done = min(SILENT_BATCHES, n_batches)
+        if self.epoch != 0 or self.batch_index != done:
+            return
+        counts = [float(np.sum(c)) for c in self._epoch_stats["spikes"]]
+        if counts[-1] > 0:
+            return
+        l = next(i for i, c in enumerate(counts) if c == 0)
+        layer = self.net.layers[l]
+        if layer.trainable:
+            t = self.trained_layers().index(layer)
+            advice = (f"use a smaller alpha[{t}] (now {self.cfg.alpha[t]}; V_th = alpha sqrt(3/M), Eq. 10), "
+                      "a higher rate or a longer train_duration")
+        else:
+            advice = f"use a smaller pool_threshold (now {self.cfg.pool_threshold}) or a smaller alpha below it"
+        warnings.warn(f"no output spike in the first {done} training batch(es): layer {l + 1} of "
+                      f"{len(counts)} ({layer.describe()}) is silent, so the layers above it get no input and "
+                      f"nothing learns; {advice}", SilentNetworkWarning, stacklevel=3)
+
     def epoch_order(self, epoch):
         return _rng(self.cfg, epoch, 0).permutation(len(self.train_labels))
 
@@ -403,6 +467,7 @@ class Trainer:
                                         _rng(cfg, e, self.batch_index + 1), indices=idx)
                 self.batch_index += 1
                 self._epoch_stats["time"] += time.perf_counter() - t0
+                self._warn_if_silent(n_batches)
                 # postfix without a refresh, so that tqdm's mininterval keeps log files small
                 bar.set_postfix(acc=f"{self._epoch_stats['correct'] / self._epoch_stats['seen']:.3f}", refresh=False)
                 bar.update(1)
@@ -525,9 +590,18 @@ class Trainer:
         return self
 
     def _log(self, metrics):
+        """Append one JSON line to ``metrics.jsonl``; after a torn last line (a run killed while
+        writing) the record starts on a new line, so only the torn line is lost (see read_metrics)."""
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.out_dir / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(metrics) + "\n")
+        log = self.out_dir / "metrics.jsonl"
+        torn = False
+        if log.exists() and log.stat().st_size:
+            with open(log, "rb") as f:
+                f.seek(-1, os.SEEK_END)
+                torn = f.read(1) != b"\n"
+        with open(log, "a") as f:
+            f.write(("\n" if torn else "") + json.dumps(metrics) + "\n")
+            f.flush()
 
 
 def load_checkpoint_file(path) -> dict:
@@ -538,6 +612,22 @@ def load_checkpoint_file(path) -> dict:
     state = ckpt_io.load(path)
     if not isinstance(state, dict) or "weights" not in state or "config" not in state:
         raise ValueError(f"{path} is not an snnlab training checkpoint (no weights or config inside)")
+    weights, thresholds = state["weights"], state.get("thresholds")
+    if not (isinstance(state["config"], dict) and isinstance(weights, list) and isinstance(thresholds, list)
+            and len(weights) == len(thresholds) and all(isinstance(a, np.ndarray) for a in weights + thresholds)):
+        raise ValueError(f"{path} is not an snnlab training checkpoint (its config, weights or thresholds "
+                         "are missing or malformed); use another checkpoint")
+    for l, (w, th) in enumerate(zip(weights, thresholds)):     # a broken network gives no accuracy
+        for name, arr in (("weights", w), ("thresholds", th)):
+            if not (np.issubdtype(arr.dtype, np.number) and np.all(np.isfinite(arr))):
+                bad = int(arr.size - np.count_nonzero(np.isfinite(arr))) if np.issubdtype(arr.dtype, np.number) else arr.size
+                raise ValueError(f"{path}: the {name} of trained layer {l + 1} hold {bad} NaN/inf value(s), so "
+                                 "no accuracy or training from it would mean anything; use an earlier checkpoint "
+                                 "or retrain (with a smaller eta_w)")
+        if np.any(th <= 0):
+            raise ValueError(f"{path}: {int(np.sum(th <= 0))} threshold(s) of trained layer {l + 1} are <= 0 "
+                             f"(smallest {float(th.min())!r}): such neurons fire without input, so no accuracy "
+                             "from it would mean anything; use an earlier checkpoint or retrain")
     return state
 
 
