@@ -28,7 +28,9 @@ def make_events(t, ch) -> np.ndarray:
 
     Args:
         t: spike times in seconds, any order.
-        ch: input channel of each spike (same length as ``t``).
+        ch: input channel of each spike (same length as ``t``): whole numbers >= 0 that fit int32
+            (integer dtype, or floats with integral values); 0.7 or 2**32 + 3 is refused, never
+            cut or wrapped.
     Returns:
         structured array of :data:`EVENT_DTYPE`, sorted by ``t``.
     """
@@ -36,11 +38,30 @@ def make_events(t, ch) -> np.ndarray:
     ch = np.asarray(ch).ravel()
     if t.shape != ch.shape:
         raise ValueError(f"t and ch must have the same length, got {t.size} and {ch.size}")
+    ch = _channels(ch)
     if not np.all(np.isfinite(t)):
         raise ValueError("event times must be finite numbers (seconds); found NaN or inf")
     ev = np.empty(t.size, dtype=EVENT_DTYPE)
     ev["t"], ev["ch"] = t, ch
     return sort_events(ev)
+
+
+def _channels(ch: np.ndarray) -> np.ndarray:
+    """``ch`` as int32 channel numbers, or a ValueError naming the first value that is not one."""
+    if ch.size == 0:
+        return ch.astype(np.int32)
+    if ch.dtype == object or not (np.issubdtype(ch.dtype, np.integer) or np.issubdtype(ch.dtype, np.floating)) \
+            or np.issubdtype(ch.dtype, np.bool_):
+        raise ValueError(f"channels must be whole numbers (input indices), got an array of {ch.dtype}")
+    if np.issubdtype(ch.dtype, np.floating):
+        bad = ~np.isfinite(ch) | (ch != np.round(ch))
+        if bad.any():
+            raise ValueError(f"channels must be whole numbers (input indices); found {ch[bad][0]!r}")
+    lo, hi = ch.min(), ch.max()
+    limit = np.iinfo(np.int32).max
+    if lo < 0 or hi > limit:
+        raise ValueError(f"channels must lie in 0..{limit} (int32); found {lo if lo < 0 else hi!r}")
+    return ch.astype(np.int32)
 
 
 def sort_events(events: np.ndarray) -> np.ndarray:

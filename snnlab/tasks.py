@@ -107,7 +107,10 @@ class PIMNIST(Task):
         self.permutation, self.rate = permutation, rate
 
     def encode_inputs(self, inputs, duration, rng, train, epoch=0, indices=None) -> EventBatch:
-        return encode_batch(inputs, self.permutation, duration, self.rate, rng)
+        images = np.asarray(inputs)
+        if images.ndim < 2 or int(np.prod(images.shape[1:])) != 784:
+            raise ValueError(f"PI-MNIST task: images must be (B, 28, 28) or (B, 784), got {images.shape}")
+        return encode_batch(images, self.permutation, duration, self.rate, rng)
 
 
 class MNIST2D(Task):
