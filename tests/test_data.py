@@ -249,7 +249,9 @@ def mirror(tmp_path, monkeypatch):
     reg = {k: dict(v) for k, v in registry.REGISTRY.items()}
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         reg[f"mnist/{name}"]["md5"] = hashlib.md5((served / name).read_bytes()).hexdigest()
+        reg[f"mnist/{name}"].pop("sha256")           # the real files' SHA-256: these are fakes (MD5 only)
     monkeypatch.setattr(registry, "REGISTRY", reg)
+    monkeypatch.setenv("SNNLAB_ALLOW_HTTP", "1")     # the local server is plain http (MNIST is https-only)
     cache = tmp_path / "cache"
     monkeypatch.delenv("SNNLAB_DATA", raising=False)
     monkeypatch.setenv("SNNLAB_CACHE", str(cache))

@@ -1,10 +1,12 @@
 """Where data files come from: explicit path -> $SNNLAB_DATA -> user cache -> download.
 
-Every known file has an MD5 checksum. Local copies are checked against it (the verdict
-is remembered per (path, size, mtime), so repeated loads are cheap); downloads go
-through :func:`pooch.retrieve`, which writes to a temporary file next to the target
-and only moves it into place once the checksum matches -- a partial or corrupt
-download is never left behind and never used.
+Every known file has an MD5 checksum, and a SHA-256 where one is known (the four MNIST
+files; not the N-MNIST archives, see below). Local copies are checked against the SHA-256
+if the entry has one, else the MD5 (the digest is remembered per (path, size, mtime), so
+repeated loads are cheap); downloads go through :func:`pooch.retrieve`, which writes to a
+temporary file next to the target and only moves it into place once the checksum matches --
+a partial or corrupt download is never left behind and never used. Plain ``http://``
+downloads are refused for every registered file unless ``$SNNLAB_ALLOW_HTTP=1``.
 
 Environment variables:
     SNNLAB_DATA       a folder laid out like ``../shared/data`` (``mnist/``, ``nmnist/``).
@@ -14,7 +16,8 @@ Environment variables:
     SNNLAB_NMNIST_URL base URL(s) of an N-MNIST mirror (comma-separated) serving ``Train.zip`` and
                       ``Test.zip`` under those names, replacing the default mirrors.
     SNNLAB_ALLOW_HTTP set to ``1`` to allow plain ``http://`` downloads of files registered as
-                      https-only (the N-MNIST archives); meant for a local test server.
+                      https-only (all registered files: MNIST and the N-MNIST archives); meant
+                      for a local test server.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from pathlib import Path
 import pooch
 
 __all__ = ["DataError", "CorruptFileError", "REGISTRY", "MNIST_MIRRORS", "NMNIST_MIRRORS", "find_file", "cache_dir",
-           "data_dir", "file_md5", "check_md5", "check_size", "urls_for"]
+           "data_dir", "file_md5", "file_sha256", "check_md5", "check_sha256", "check_size", "urls_for"]
 
 
 class DataError(ValueError):
@@ -50,6 +53,14 @@ _MNIST_MD5 = {
     "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+# SHA-256 of the same four files (LeCun's originals; computed from the verified copies in
+# ../shared/data/mnist, whose MD5s are the published ones above).
+_MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
 
 # N-MNIST (Orchard et al. 2015): the two archives of the full dataset, Train.zip (60,000 samples)
@@ -74,13 +85,17 @@ NMNIST_MIRRORS = {
 }
 """Public N-MNIST archive URLs (tried in order), as used by Tonic; see the comment above."""
 
+# No SHA-256 of the N-MNIST archives is published (Tonic and SpikingJelly give MD5 only) and the
+# archives are not on these machines to compute one, so they stay verified by MD5 (+ size, once
+# known); add "sha256" to their entries when a verified copy is at hand.
 _NMNIST_MD5 = {
     "nmnist/Train.zip": "20959b8e626244a1b502305a9e6e2031",
     "nmnist/Test.zip": "69ca8762b2fe404d9b9bad1103e97832",
 }
 
 REGISTRY: dict[str, dict] = {
-    f"mnist/{name}": {"md5": md5, "mirrors": "mnist"} for name, md5 in _MNIST_MD5.items()
+    f"mnist/{name}": {"md5": md5, "sha256": _MNIST_SHA256[name], "mirrors": "mnist", "https_only": True}
+    for name, md5 in _MNIST_MD5.items()
 }
 REGISTRY.update({
     rel: {"md5": md5, "mirrors": "nmnist", "urls": NMNIST_MIRRORS[rel], "size": None,
@@ -90,6 +105,8 @@ REGISTRY.update({
 """Known files: relative path -> entry. Entry keys:
 
 - ``md5``: expected MD5 (hex);
+- ``sha256`` (optional): expected SHA-256 (hex); when present it is what local copies and
+  downloads are verified with (MD5 only for entries without one);
 - ``mirrors``: mirror group (``"mnist"``: base URLs + file name; ``$SNNLAB_MNIST_URL`` overrides;
   ``"nmnist"``: ``$SNNLAB_NMNIST_URL`` overrides the entry's ``urls``);
 - ``urls`` (optional): full download URLs, tried in order (used when the mirror group has no
@@ -146,20 +163,50 @@ def data_dir() -> Path | None:
 
 # --------------------------------------------------------------------------- checksums
 _MD5_VERDICTS: dict[tuple, str] = {}
+"""Digests already computed, per (path, size, mtime) for MD5 and ("sha256", path, size, mtime)."""
 
 
-def file_md5(path: str | os.PathLike) -> str:
-    """MD5 hex digest of a file, remembered per (path, size, mtime) in this process."""
+def _digest(path, algorithm: str) -> str:
     p = Path(path).resolve()
     st = p.stat()
     key = (str(p), st.st_size, st.st_mtime_ns)
+    key = key if algorithm == "md5" else (algorithm, *key)
     if key not in _MD5_VERDICTS:
-        h = hashlib.md5()
+        h = hashlib.new(algorithm)
         with open(p, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 h.update(chunk)
         _MD5_VERDICTS[key] = h.hexdigest()
     return _MD5_VERDICTS[key]
+
+
+def file_md5(path: str | os.PathLike) -> str:
+    """MD5 hex digest of a file, remembered per (path, size, mtime) in this process."""
+    return _digest(path, "md5")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 hex digest of a file, remembered per (path, size, mtime) in this process."""
+    return _digest(path, "sha256")
+
+
+def check_sha256(path: Path, sha256: str | None, where: str, relpath: str) -> None:
+    """Raise :class:`CorruptFileError` if ``path`` does not have the expected SHA-256 (no-op if None).
+
+    The message gives the expected and actual SHA-256 and the file's MD5 (to compare with
+    published MD5 lists)."""
+    if not sha256:
+        return
+    actual = file_sha256(path)
+    if actual != sha256.lower():
+        expected_md5 = REGISTRY.get(relpath, {}).get("md5")
+        raise CorruptFileError(
+            f"{path} (found via {where}) fails its checksum: expected SHA-256 {sha256}"
+            + (f" (MD5 {expected_md5})" if expected_md5 else "")
+            + f", got SHA-256 {actual} (MD5 {file_md5(path)}). "
+            f"The file is corrupt, truncated or a different version of {relpath!r}. "
+            f"Delete it so it can be re-downloaded (rm '{path}'), replace it with a good copy, "
+            f"or point SNNLAB_DATA at a folder holding a verified copy (e.g. ../shared/data).")
 
 
 def check_md5(path: Path, md5: str | None, where: str, relpath: str) -> None:
@@ -208,7 +255,7 @@ def _candidates_in_dir(d: Path, relpath: str) -> list[Path]:
 
 
 def find_file(relpath: str, path: str | os.PathLike | None = None, md5: str | None = None,
-              urls: list[str] | None = None) -> Path:
+              urls: list[str] | None = None, sha256: str | None = None) -> Path:
     """Locate (or download) a data file and return its path, checksum-verified.
 
     Lookup order:
@@ -217,22 +264,28 @@ def find_file(relpath: str, path: str | os.PathLike | None = None, md5: str | No
          an explicit location is never silently replaced by another one.
       2. ``$SNNLAB_DATA/<relpath>``.
       3. the user cache ``<cache>/<relpath>`` (see :func:`cache_dir`).
-      4. download from ``urls`` (default: the registered mirrors) into the user cache. The MD5 is
-         checked by pooch on a temporary file before it is moved into place, so an interrupted or
-         corrupt download never appears under the final name. For entries marked
-         ``https_only``, ``http://`` URLs are refused unless ``$SNNLAB_ALLOW_HTTP=1``.
+      4. download from ``urls`` (default: the registered mirrors) into the user cache. The
+         checksum (SHA-256 if known, else MD5) is checked by pooch on a temporary file before it
+         is moved into place, so an interrupted or corrupt download never appears under the final
+         name. For entries marked ``https_only`` (every registered file), ``http://`` URLs are
+         refused unless ``$SNNLAB_ALLOW_HTTP=1``.
 
     Args:
         relpath: path relative to a data root, e.g. ``"mnist/train-images-idx3-ubyte.gz"``.
         path: explicit file or folder.
         md5: expected MD5 (default: the registry's, if the file is registered).
         urls: download URLs to try in order (default: the registry's mirrors).
+        sha256: expected SHA-256 (default: the registry's, unless ``md5`` is given: an explicit
+            MD5 names another file than the registered one). Checked instead of the MD5.
     Raises:
         DataError: checksum mismatch (local or downloaded), or file not found anywhere
             and not downloadable (the message lists every place searched).
     """
     relpath = relpath.replace(os.sep, "/").strip("/")
     entry = REGISTRY.get(relpath, {})
+    if sha256 is None and md5 is None:
+        sha256 = entry.get("sha256")
+    sha256 = sha256.lower() if sha256 else None
     md5 = (md5 or entry.get("md5") or None)
     md5 = md5.lower() if md5 else None
     size = entry.get("size")
@@ -240,7 +293,10 @@ def find_file(relpath: str, path: str | os.PathLike | None = None, md5: str | No
 
     def verify(c: Path, where: str) -> Path:
         check_size(c, size, where, relpath)       # cheap, and names truncation explicitly
-        check_md5(c, md5, where, relpath)
+        if sha256:
+            check_sha256(c, sha256, where, relpath)
+        else:
+            check_md5(c, md5, where, relpath)
         return c
 
     # 1. explicit path
@@ -288,7 +344,8 @@ def find_file(relpath: str, path: str | os.PathLike | None = None, md5: str | No
             continue
         try:
             with _quiet_pooch():
-                got = pooch.retrieve(url, known_hash=f"md5:{md5}" if md5 else None,
+                known = f"sha256:{sha256}" if sha256 else (f"md5:{md5}" if md5 else None)
+                got = pooch.retrieve(url, known_hash=known,
                                      fname=target.name, path=target.parent,
                                      progressbar=sys.stderr.isatty())
             got = Path(got)
@@ -316,7 +373,8 @@ def find_file(relpath: str, path: str | os.PathLike | None = None, md5: str | No
 
     if bad_checksum:
         raise CorruptFileError(
-            f"Downloaded {relpath!r} but its checksum (MD5) does not match the expected {md5}; "
+            f"Downloaded {relpath!r} but its checksum ({'SHA-256' if sha256 else 'MD5'}) does not match the "
+            f"expected {sha256 or md5}; "
             "the corrupt download was discarded (nothing was written to the cache "
             f"{target.parent}). Details: " + " | ".join(bad_checksum)
             + (" | other mirrors: " + " | ".join(failures) if failures else "")
