@@ -4,8 +4,11 @@ window of epochs (the paper's: 181-200), from the run's `evaluate-1s-epochN[-see
 command's own final test in `summary.json` (`snnlab.dashboard.window_statistic`), plus the training
 time and speed from `metrics.jsonl`. Run from the repository root, e.g.:
 
-    python results/window.py results/pi-mnist-800 181 200 --times-from 126 > results/pi-mnist-800/window-181-200.json
-    python results/window.py results/pi-mnist-800-readout-count 181 200 > results/pi-mnist-800-readout-count/window-181-200.json
+    python results/window.py results/canonical/pi-mnist-800 181 200 > results/canonical/pi-mnist-800/window-181-200.json
+    python results/window.py results/ablations/trace-readout/end 181 200 --times-from 126 > results/ablations/trace-readout/end/window-181-200.json
+
+(The first is the run README reports, readout "count"; the second its "end" twin, made when the folders
+were results/pi-mnist-800-readout-count and results/pi-mnist-800.)
 
 Only the default Poisson seed of `snnlab evaluate` enters the statistic, so its spread shows the
 change of the weights; tests of the same epoch with other seeds are listed apart (the test noise).
