@@ -61,7 +61,8 @@ from snnlab.learning import network_gradients, output_error
 from snnlab.dashboard import (TrainingDashboard, train_controls, config_from_controls, tile_mosaic,
                               threshold_bars, plots_cmap, unpermute, dead_fraction,
                               results_dir, load_runs, load_kappa_sweep, plot_kappa_sweep,
-                              load_choices, choices_table, load_evaluations, window_statistic)
+                              load_choices, choices_table, load_evaluations, window_statistic,
+                              canonical_dir, ABLATIONS, CHOICES, KAPPA_SWEEP, READOUT_RUNS)
 from snnlab.exercises import nb07
 print("quick mode" if QUICK else "full mode")
 
@@ -329,33 +330,38 @@ if QUICK:      # what clicking "Train" does, on a very small run
 # folder:
 #
 # ```
-# snnlab train --preset quick --out results/quick                # 784-800-10, two epochs, 1 s test
-# snnlab train --preset pi-mnist-800 --out results/pi-mnist-800  # Table 2, 200 epochs (~8 h here)
+# snnlab train --preset quick --out runs/quick                # 784-800-10, two epochs, 1 s test
+# snnlab train --preset pi-mnist-800 --out runs/pi-mnist-800  # Table 2, 200 epochs (~8 h here)
 # ```
 #
-# One preset differs from the paper on purpose, and `results/README.md` shows why:
+# (`runs/` is ignored by git.) The runs the repository reports are in `results/`: one folder per
+# preset in `results/canonical/<preset>/`, the comparisons in `results/ablations/<question>/<variant>/`,
+# each with the command that made it (`command.txt`); `results/INDEX.md` lists every reported number
+# with its folder, command and commit.
+#
+# One preset differs from the paper on purpose, and `results/archive/HISTORY.md` ("Two hidden layers") shows why:
 # `pi-mnist-500-500` trains with **Adam**, because with the paper's SGD (kept as
 # `pi-mnist-500-500-sgd`) the second hidden layer, which has no WTA, grows its activity every
 # epoch until the run stops. `snnlab evaluate CHECKPOINT --split train` scores training digits, so
 # you can tell whether a network underfits or overfits.
 #
-# The cell below plots the run of each preset found in `results/<preset>/` (nothing is typed in by
-# hand; if a file is absent, it says so) and lists the other experiments kept there. These preset
-# runs were made before the trainer's trace readout default changed from "end" to "count" (each
-# prints the readout it used); the `pi-mnist-800` run with "count" is
-# `results/pi-mnist-800-readout-count/`, compared with them below. The paper reports 98.56-98.71% test accuracy for 784-800-10 over epochs 181-200
+# The cell below plots the run of each preset found in `results/canonical/<preset>/` (nothing is
+# typed in by hand; if a file is absent, it says so) and lists the questions in `results/ablations/`.
+# The `quick` and `pi-mnist-800` runs use the trainer's default trace readout "count";
+# `pi-mnist-500-500` and `pi-mnist-300-300-adam` were trained before the default changed from "end"
+# (each prints the readout it used). The `pi-mnist-800` run with "end" is
+# `results/ablations/trace-readout/end/`, compared below. The paper reports 98.56-98.71% test accuracy for 784-800-10 over epochs 181-200
 # (Table 2).
 
 # %%
-root = results_dir()
-every_run = load_runs(root)
-runs = {name: run for name, run in every_run.items() if name in PRESETS}   # one folder per preset
-others = sorted(set(every_run) - set(runs))
-if others:
-    print(f"also in {root} (experiments, see its README.md):", ", ".join(others))
+root = canonical_dir()
+runs = {name: run for name, run in load_runs(root).items() if name in PRESETS}   # one folder per preset
+questions = sorted(p.name for p in (results_dir() / ABLATIONS).glob("*") if p.is_dir())
+if questions:
+    print(f"comparisons in {results_dir() / ABLATIONS} (see results/INDEX.md):", ", ".join(questions))
 for name in ("quick", "pi-mnist-800"):
     if name not in runs:
-        print(f"{root / name}: no results yet -- make them with:  snnlab train --preset {name} --out results/{name}")
+        print(f"{root / name}: no results yet -- make them with:  snnlab train --preset {name} --out runs/{name}")
 if runs:
     fig, ax = plots.new_figure(figsize=(7, 3.6))
     for i, (name, run) in enumerate(runs.items()):
@@ -369,7 +375,7 @@ if runs:
                     color=f"C{i}", ms=4, label=f"{name}: test ({tested[-1]['test_duration_s'] * 1e3:.0f} ms)")
         cfg_file = run["path"] / "config.json"
         readout = json.loads(cfg_file.read_text()).get("readout") if cfg_file.exists() else None
-        print(f"{name}: trained with trace readout {readout!r} (results/{name}/config.json)")
+        print(f"{name}: trained with trace readout {readout!r} ({cfg_file.relative_to(results_dir().parent)})")
         s = run["summary"]
         if s:
             print(f"{name}: final test accuracy {100 * s['test_accuracy']:.2f}% on {s['test_samples']} digits "
@@ -388,22 +394,21 @@ else:
 # that weighs every spike alike) and whether silent output neurons receive error — and the batch
 # size and threshold-regularization rate ρ had to be chosen for batched training.
 # `benchmarks/learning_choices.py` trains one fresh network per variant on the same digits and appends
-# a line to `results/choices.jsonl`; the cell prints that file as it is. Short runs like these are
+# a line to a file, kept as `results/ablations/learning-choices/choices.jsonl`; the cell prints that file as it is. Short runs like these are
 # noisy (2,000 test digits) and cannot show long-run effects, so the readout was also compared over
 # many epochs of `pi-mnist-800` (same seed; the second cell reads the three runs' logs). The defaults
 # of `TrainConfig` follow these measurements: readout "count", error to silent output neurons
 # (without it a silent target neuron never learns, and accuracy stays near chance), batch size 32;
-# ρ is judged by the multi-epoch runs (see `results/README.md`).
+# ρ is judged by the multi-epoch runs (`results/ablations/rho/`, `results/archive/HISTORY.md`).
 
 # %%
 choices = load_choices()
 print(choices_table(choices) if choices else
-      "no results/choices.jsonl yet: python benchmarks/learning_choices.py --vary readout=end,integral,count")
+      f"no results/{CHOICES} yet: python benchmarks/learning_choices.py --vary readout=end,integral,count --out results/{CHOICES}")
 
 # %%
 from snnlab.train import read_metrics
-readout_runs = {"end": "pi-mnist-800", "integral": "pi-mnist-800-readout-integral", "count": "pi-mnist-800-readout-count"}
-logs = {name: {m["epoch"]: m for m in read_metrics(results_dir() / folder)} for name, folder in readout_runs.items()}
+logs = {name: {m["epoch"]: m for m in read_metrics(results_dir() / folder)} for name, folder in READOUT_RUNS.items()}
 shared = sorted(set.intersection(*(set(k for k, m in log.items() if m.get("test_accuracy") is not None)
                                    for log in logs.values()))) if all(logs.values()) else []
 if shared:
@@ -413,7 +418,7 @@ if shared:
         print(f"{e:>5} " + " ".join(f"{100 * log[e]['test_accuracy']:>7.2f} / {100 * log[e]['train_accuracy']:5.2f}"
                                     for log in logs.values()))
 else:
-    print("the three readout runs are not in results/ (see results/README.md, 'Trace readout')")
+    print("the three readout runs are not in results/ (see results/INDEX.md and results/archive/HISTORY.md, 'Trace readout')")
 
 # %% [markdown]
 # The 200 ms test above is what the trainer logs each epoch. The paper's numbers are for **1 s**
@@ -424,7 +429,7 @@ else:
 # point between two epochs means little. The grey band is the paper's range over epochs 181-200.
 
 # %%
-long_runs = {"end": "pi-mnist-800", "count": "pi-mnist-800-readout-count"}
+long_runs = {name: READOUT_RUNS[name] for name in ("end", "count")}
 tests_1s = {name: [r for r in load_evaluations(results_dir() / folder) if r["duration_s"] == 1.0]
             for name, folder in long_runs.items()}
 if any(tests_1s.values()):
@@ -445,7 +450,7 @@ if any(tests_1s.values()):
     ax.set_xlabel("epoch"); ax.set_ylabel("test accuracy at 1 s (%)"); ax.legend(fontsize=7)
     plots.show(fig)
 else:
-    print("no 1 s checkpoint tests in results/ (see results/README.md)")
+    print("no 1 s checkpoint tests in results/ (see results/INDEX.md)")
 
 # %% [markdown]
 # The paper's Table 2 reports [min, mean, max] of the test accuracy over epochs 181-200.
@@ -454,22 +459,22 @@ else:
 # the training time).
 
 # %%
-print(f"{'784-800-10, SGD':<34} {'epochs tested':>13}  [min, mean, max] test % at 1 s")
-print(f"{'paper (Table 2)':<34} {'':>13}  [98.56, 98.64, 98.71]")
+print(f"{'784-800-10, SGD':<44} {'epochs tested':>13}  [min, mean, max] test % at 1 s")
+print(f"{'paper (Table 2)':<44} {'':>13}  [98.56, 98.64, 98.71]")
 for name, folder in long_runs.items():
     try:
         w = window_statistic(results_dir() / folder, 181, 200)
     except ValueError as err:
         print(f"readout {name}: {err}")
         continue
-    print(f"{'readout ' + name + ' (' + folder + ')':<34} {len(w['epochs']):>13}  [{w['min']:.2f}, {w['mean']:.2f}, {w['max']:.2f}]")
+    print(f"{'readout ' + name + ' (' + folder + ')':<44} {len(w['epochs']):>13}  [{w['min']:.2f}, {w['mean']:.2f}, {w['max']:.2f}]")
 
 # %% [markdown]
 # ## 6. κ sweep (Fig. 3) (10 min)
 #
 # Fig. 3 of the paper: test accuracy of 784-N-10 networks (N = 100, 200, 300) against the WTA
 # strength κ of the hidden layer; the best value is κ = −0.4 for all three sizes. Each point there is
-# a fully trained network — the full sweep (`python -m snnlab.sweep --out results/kappa_sweep`,
+# a fully trained network — the full sweep (`python -m snnlab.sweep --out results/canonical/kappa_sweep`,
 # 3 sizes × 6 values of κ, one 60k epoch each here) is a job of hours, not a notebook cell.
 #
 # Live, we train a few tiny networks (quick mode: three values of κ, 1,000 digits, 300 test digits
@@ -499,9 +504,9 @@ axes[0].set_title("live (tiny)", fontsize=9)
 stored = load_kappa_sweep()
 if stored:
     plot_kappa_sweep(axes[1], stored)
-    axes[1].set_title(f"results/kappa_sweep ({len(stored)} points)", fontsize=9)
+    axes[1].set_title(f"results/{KAPPA_SWEEP} ({len(stored)} points)", fontsize=9)
 else:
-    axes[1].text(0.5, 0.5, "no results/kappa_sweep/*.json yet:\npython -m snnlab.sweep --out results/kappa_sweep",
+    axes[1].text(0.5, 0.5, f"no results/{KAPPA_SWEEP}/*.json yet:\npython -m snnlab.sweep --out results/{KAPPA_SWEEP}",
                  ha="center", va="center", fontsize=9, transform=axes[1].transAxes)
     axes[1].set_axis_off()
 plots.show(fig)
