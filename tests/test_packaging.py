@@ -1,4 +1,5 @@
-"""Pins that matter (python, numpy, brian2) agree in pyproject.toml and both environment.yml files."""
+"""Pins that matter (python, numpy, brian2) agree in pyproject.toml, environment.yml (conda users) and
+binder/ (repo2docker: requirements.txt, runtime.txt, postBuild)."""
 import os
 import re
 import stat
@@ -42,16 +43,42 @@ def _pyproject():
     return tomllib.loads((REPO / "pyproject.toml").read_text())
 
 
-@pytest.mark.parametrize("yml", ["environment.yml", "binder/environment.yml"])
-def test_pins_agree(yml):
+def _requirements_txt(path: Path) -> dict[str, str]:
+    """name -> specifier of a pip requirements file (comments and option lines skipped)."""
+    deps = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line and not line.startswith("-"):
+            name, spec = _spec(line)
+            deps[name.replace("_", "-")] = spec
+    return deps
+
+
+def test_pins_agree_environment_yml():
     proj = _pyproject()["project"]
     deps = dict(_spec(d) for d in proj["dependencies"])
-    env = _env_yml(REPO / yml)
+    env = _env_yml(REPO / "environment.yml")
     for name in PINNED:
-        assert env[name] == deps[name], f"{yml}: {name}{env[name]} but pyproject.toml has {name}{deps[name]}"
+        assert env[name] == deps[name], f"environment.yml: {name}{env[name]} but pyproject.toml has {name}{deps[name]}"
     assert proj["requires-python"] == ">=3.11,<3.12"
-    assert env["python"] == "=3.11", f"{yml}: python{env['python']}, expected python=3.11"
-    assert set(deps) <= set(env), f"{yml} misses {sorted(set(deps) - set(env))}"
+    assert env["python"] == "=3.11", f"environment.yml: python{env['python']}, expected python=3.11"
+    assert set(deps) <= set(env), f"environment.yml misses {sorted(set(deps) - set(env))}"
+
+
+def test_binder_requirements_have_the_pyproject_pins():
+    """binder/requirements.txt repeats every pyproject.toml dependency with the same specifier (repo2docker
+    ignores pyproject.toml once binder/ exists), adds jupyterlab_widgets, and runtime.txt is Python 3.11."""
+    deps = {name.replace("_", "-"): spec for name, spec in (_spec(d) for d in _pyproject()["project"]["dependencies"])}
+    req = _requirements_txt(REPO / "binder/requirements.txt")
+    assert set(deps) <= set(req), f"binder/requirements.txt misses {sorted(set(deps) - set(req))}"
+    differ = {name: (deps[name], req[name]) for name in deps if req[name] != deps[name]}
+    assert not differ, f"binder/requirements.txt and pyproject.toml pin differently (pyproject, binder): {differ}"
+    assert "jupyterlab-widgets" in req, "binder/requirements.txt needs jupyterlab_widgets (JupyterLab 4 widgets)"
+    assert (REPO / "binder/runtime.txt").read_text().strip() == "python-3.11"
+    assert not (REPO / "binder/environment.yml").exists(), "repo2docker would take binder/environment.yml (conda-forge) first"
+    # no local reference: repo2docker would install after copying the whole repository (no layer cache)
+    text = (REPO / "binder/requirements.txt").read_text()
+    assert not any(line.split("#", 1)[0].strip().startswith(("-e", "-r", "-c", ".")) for line in text.splitlines())
 
 
 def test_numpy_below_2_4():
