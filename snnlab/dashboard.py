@@ -478,6 +478,10 @@ CHOICES = f"{ABLATIONS}/learning-choices/choices.jsonl"          # benchmarks/le
 READOUT_RUNS = {"end": f"{ABLATIONS}/trace-readout/end",
                 "integral": f"{ABLATIONS}/trace-readout/integral",
                 "count": f"{CANONICAL}/pi-mnist-800"}
+# pi-mnist-800, both fixes, threshold floor "scale" vs "add" (the default; notebook 06)
+FLOOR_RUNS = {"scale": f"{ABLATIONS}/threshold-floor/scale", "add": f"{ABLATIONS}/trace-readout/end"}
+# 784-500-500-10 with SGD continued from one checkpoint in four ways (notebook 06)
+WHATIF_500_500 = f"{ABLATIONS}/500-500-sgd/whatif"
 
 
 def results_dir() -> Path:

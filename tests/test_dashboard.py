@@ -144,7 +144,7 @@ def test_dead_fraction_and_results_readers(tmp_path):
 def test_the_results_folders_the_notebooks_read_exist():
     """The run folders named in snnlab.dashboard (notebook 07 reads them) are where results/ keeps them."""
     root = D.results_dir()
-    for rel in (D.KAPPA_SWEEP, D.CHOICES, *D.READOUT_RUNS.values()):
+    for rel in (D.KAPPA_SWEEP, D.CHOICES, D.WHATIF_500_500, *D.READOUT_RUNS.values(), *D.FLOOR_RUNS.values()):
         assert (root / rel).exists(), f"results/{rel} is missing (see results/README.md for the layout)"
     assert {"quick", "pi-mnist-800"} <= set(D.load_runs(D.canonical_dir()))
 
