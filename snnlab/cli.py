@@ -254,6 +254,9 @@ def cmd_evaluate(args) -> int:
     if args.split == "validation" and trainer.cfg.validation_samples == 0:
         raise ConfigError("--split", "validation: this run held out no validation samples (validation_samples=0)",
                           "use --split test or --split train")
+    if args.split == "emulated-test" and trainer.cfg.task != "nmnist":
+        raise ConfigError("--split", f"emulated-test: only the nmnist task has it, this run is {trainer.cfg.task!r}",
+                          "use --split test, train or validation")
     res = trainer.evaluate(duration=args.duration, n=args.n, split=args.split, seed=args.seed)
     res["epoch"] = trainer.epoch        # epochs completed when the checkpoint was written
     res["backend"] = args.backend

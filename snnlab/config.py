@@ -123,7 +123,8 @@ def _boolean(x):
 
 def _optional(inner: Callable) -> Callable:
     def check(x):
-        return None if x is None else inner(x)
+        problem = None if x is None else inner(x)
+        return problem and problem + ", or None"
     check.text = getattr(inner, "text", "") + ", or None"
     return check
 

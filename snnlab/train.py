@@ -444,9 +444,10 @@ class Trainer:
                       "a higher rate or a longer train_duration")
         else:
             advice = f"use a smaller pool_threshold (now {self.cfg.pool_threshold}) or a smaller alpha below it"
+        above = ", so the layers above it get no input" if l < len(counts) - 1 else ""
         warnings.warn(f"no output spike in the first {done} training batch(es): layer {l + 1} of "
-                      f"{len(counts)} ({layer.describe()}) is silent, so the layers above it get no input and "
-                      f"nothing learns; {advice}", SilentNetworkWarning, stacklevel=3)
+                      f"{len(counts)} ({layer.describe()}) is silent{above}; {advice}", SilentNetworkWarning,
+                      stacklevel=3)
 
     def epoch_order(self, epoch):
         return _rng(self.cfg, epoch, 0).permutation(len(self.train_labels))
