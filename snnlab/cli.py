@@ -145,6 +145,20 @@ class StopAtBatchBoundary:
             raise KeyboardInterrupt
 
 
+def _preset_of(cfg, given):
+    """The preset a resumed run was started from, for summary.json: the ``--preset`` given or the only
+    preset whose settings the run has (exactly, else apart from those a resume may change), else
+    None -- never a default that may be wrong."""
+    fixed = [f.name for f in dataclasses.fields(cfg) if f.name not in RESUME_SETTABLE]
+    for keys in ([f.name for f in dataclasses.fields(cfg)], fixed):
+        names = [n for n, p in PRESETS.items() if all(getattr(cfg, k) == getattr(p, k) for k in keys)]
+        if given in names or len(names) == 1:
+            return given if given in names else names[0]
+        if names:
+            return None
+    return given
+
+
 def _write_json(path: Path, obj) -> None:
     """Write ``obj`` as JSON atomically (a kill leaves the old file or the new one, never half of one)."""
     atomic_write_bytes(path, json.dumps(obj, indent=1).encode())
@@ -152,7 +166,8 @@ def _write_json(path: Path, obj) -> None:
 
 def cmd_train(args) -> int:
     """``snnlab train``: every setting is checked before anything is written (ConfigError otherwise)."""
-    out = Path(args.out or f"runs/{args.preset}")
+    preset = args.preset or "quick"
+    out = Path(args.out or f"runs/{preset}")
     ckpt = out / CHECKPOINT
     _check_count("--epochs", args.epochs, "epochs", 2)
     if args.resume:
@@ -173,8 +188,8 @@ def cmd_train(args) -> int:
             if same:
                 print(f"unchanged (already the run's values): {', '.join(same)}")
     else:
-        if args.preset not in PRESETS:
-            raise ConfigError("--preset", f"unknown preset {args.preset!r}", f"use one of: {', '.join(PRESETS)}")
+        if preset not in PRESETS:
+            raise ConfigError("--preset", f"unknown preset {preset!r}", f"use one of: {', '.join(PRESETS)}")
         if ckpt.exists():
             raise ConfigError("--out", f"{out} already holds a run ({ckpt.name})",
                               "add --resume to continue it, or choose another --out")
@@ -182,7 +197,7 @@ def cmd_train(args) -> int:
             raise ConfigError("--out", f"{out} holds the metrics.jsonl of an earlier run but no checkpoint "
                               "(a new run would mix its epochs with that run's)",
                               "choose another --out, or delete the old run folder")
-        cfg = _parse_set(args.set, PRESETS[args.preset])       # parsed and validated
+        cfg = _parse_set(args.set, PRESETS[preset])       # parsed and validated
         trainer = Trainer(cfg, out_dir=out, backend=args.backend)
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -228,7 +243,7 @@ def cmd_train(args) -> int:
               f"--duration {trainer.cfg.final_eval_duration}", file=sys.stderr)
         return 130
     summary = {
-        "preset": args.preset, "epochs": trainer.epoch,
+        "preset": _preset_of(trainer.cfg, args.preset) if args.resume else preset, "epochs": trainer.epoch,
         "test_accuracy": final["accuracy"], "test_presentation_s": final["duration_s"],
         "test_samples": final["n"], "test_seed": final["seed"], "test_silent_fraction": final["silent_fraction"],
         "epoch_wall_time_s": [m["train_time_s"] for m in history],
@@ -278,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="snnlab", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a network (PI-MNIST, MNIST CNN, N-MNIST; see --preset)")
-    t.add_argument("--preset", default="quick", help=f"one of: {', '.join(PRESETS)}")
+    t.add_argument("--preset", default=None, help=f"one of: {', '.join(PRESETS)} (default quick; with --resume "
+                   "the run's own settings are used)")
     t.add_argument("--epochs", type=int, default=None, help="train until this many epochs are done (>= 1)")
     t.add_argument("--out", default=None, help="output folder (default runs/PRESET)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")

@@ -458,4 +458,14 @@ def test_cli_resume_accepts_the_runs_own_values(tmp_path, trained, capsys):
     assert main(_train("--out", str(run), "--resume", "--set", f"eta_w={eta}", "hidden=(40,)")) == 0
     assert "unchanged (already the run's values): eta_w, hidden" in capsys.readouterr().out
     assert (run / "config.json").read_text() == config_before
-    assert math.isfinite(json.loads((run / "summary.json").read_text())["test_accuracy"])
+    summary = json.loads((run / "summary.json").read_text())
+    assert math.isfinite(summary["test_accuracy"]) and summary["preset"] == "tiny"
+
+
+def test_a_resumed_run_never_reports_a_wrong_preset():
+    """Without --preset a resume used to report "quick" in summary.json, whatever the run was."""
+    from snnlab.cli import _preset_of
+    assert _preset_of(PRESETS["pi-mnist-800"], None) == "pi-mnist-800"     # not "quick" (same but epochs)
+    assert _preset_of(PRESETS["tiny"].replace(eval_every=2), None) == "tiny"
+    assert _preset_of(PRESETS["tiny"].replace(train_samples=64), None) is None
+    assert _preset_of(PRESETS["quick"].replace(epochs=7), None) is None     # quick or pi-mnist-800: unknown
