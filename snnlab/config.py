@@ -525,5 +525,6 @@ def settings_table() -> str:
     """The table of :data:`FIELDS` as Markdown (setting, type, allowed values, meaning, suggestion)."""
     rows = ["| setting | type | allowed | meaning | use |", "|---|---|---|---|---|"]
     for name, s in FIELDS.items():
-        rows.append(f"| `{name}` | {s.type} | {s.rule} | {s.meaning} | {s.suggest} |".replace("\n", " "))
+        cells = [s.type, s.rule.removeprefix("must be "), s.meaning, s.suggest]
+        rows.append(f"| `{name}` | " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows)
