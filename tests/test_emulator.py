@@ -96,6 +96,23 @@ def test_moving_edge():
     assert mt[0] < mt[1] < mt[2] < mt[3]
 
 
+def test_swap_polarity_and_invert():
+    L = np.zeros((2, 1, 2))
+    L[1, 0, 0], L[1, 0, 1] = 2 * C, -C
+    ev = em.simulate_log_video(L, [0, 1e-3], C, C)[0]
+    px = em.DVSPixels(L[0].reshape(1, 2), C, C, swap_polarity=True)
+    px.step(1e-3, L[1].reshape(1, 2))
+    sw = px.events(width=2)[0]
+    assert sorted(zip(ev["x"].tolist(), ev["p"].tolist())) == [(0, 1), (0, 1), (1, 0)]
+    assert sorted(zip(sw["x"].tolist(), sw["p"].tolist())) == [(0, 0), (0, 0), (1, 1)]
+    img = np.zeros((28, 28), np.uint8)
+    img[10:18, 10:18] = 255
+    still = (np.array([0.0]), np.array([0.0]), np.array([0.0]))
+    bright = em.render_digits(img, [0.0], em.EmulatorParams(blur=0.0, invert=False), path=still)[0, 0]
+    dark = em.render_digits(img, [0.0], em.EmulatorParams(blur=0.0, invert=True), path=still)[0, 0]
+    assert np.allclose(dark, 1 - bright, atol=1e-6) and dark[0, 0] == 1.0 and dark[16, 16] == 0.0
+
+
 def test_no_motion_no_events():
     img = load_mnist_or_fake()[0]
     still = (np.array([0.0, 1.0]), np.zeros(2), np.zeros(2))
@@ -120,11 +137,12 @@ def test_invalid_parameters():
 def test_bilinear_shift_matches_scipy():
     rng = np.random.default_rng(0)
     imgs = rng.integers(0, 256, (2, 28, 28)).astype(np.uint8)
-    can = em._canvas(imgs, em.EmulatorParams(blur=0.0)).astype(np.float64)    # (n, n, B)
+    bright = em.EmulatorParams(blur=0.0, invert=False)
+    can = em._canvas(imgs, bright).astype(np.float64)    # (n, n, B)
     for dx, dy in [(0.0, 0.0), (0.3, -1.7), (-2.25, 3.5), (5.9, -6.1)]:
         ref = ndimage.shift(can, (dy, dx, 0), order=1, mode="constant")[12:46, 12:46]
         assert np.allclose(em._shifted(can, dx, dy), ref, atol=1e-12)
-    video = em.render_digits(imgs[0], [0.0], em.EmulatorParams(blur=0.0),
+    video = em.render_digits(imgs[0], [0.0], bright,
                              path=(np.array([0.0]), np.array([0.0]), np.array([0.0])))
     assert np.allclose(video[0, 0, 3:31, 3:31], imgs[0] / 255.0, atol=1e-6)
 
@@ -189,6 +207,7 @@ def test_statistics_within_targets(real_and_emulated):
     assert rp["pearson_r"] >= 0.8, rp["pearson_r"]
     assert all(abs(d) <= 10 for d in rp["peak_diff_ms"]), rp["peak_diff_ms"]
     assert s["accumulated_images"]["mean_pearson_r"] >= 0.6, s["accumulated_images"]
+    assert min(s["accumulated_images"]["per_saccade_mean_pearson_r"]) >= 0.8, s["accumulated_images"]
     assert s["all_ok"]
     assert 280 <= s["span_ms"]["emulated"] <= 320
 
@@ -203,3 +222,8 @@ def test_statistics_detect_a_bad_emulator(real_and_emulated, data_root):
     shuffled = em.emulate(images[::-1], rng=0)        # other digits: images no longer match
     other = em.compare_statistics(real, shuffled)["accumulated_images"]["mean_pearson_r"]
     assert other < same - 0.15                        # (other digits still overlap: r ~ 0.6)
+    # the contrast matters per saccade: a bright digit on a dark background gets ON and OFF
+    # the wrong way round (whole-stream images hardly see it: both polarities cover every edge)
+    wrong = em.emulate(images, em.EmulatorParams().replace(invert=False), rng=0)
+    per = em.compare_statistics(real, wrong)["accumulated_images"]["per_saccade_mean_pearson_r"]
+    assert max(per) < 0.6
