@@ -42,6 +42,7 @@ from scipy import ndimage, signal
 from ..events import DVS_DTYPE
 
 __all__ = ["EmulatorParams", "DVSPixels", "emulate", "simulate_log_video", "load_saccade_path",
+           "write_saccade_path",
            "path_offsets", "render_digits", "measure_saccade_path", "stream_statistics",
            "compare_statistics", "accumulate", "TARGETS", "SACCADES", "PATH_FILE", "SENSOR"]
 
@@ -440,7 +441,7 @@ def emulate(images, params: EmulatorParams | None = None, rng=None, path=None,
             depend on ``batch_size``. Same seed -> same streams. The threshold mismatch comes from
             ``params.sensor_seed``.
         path: (times s, dx px, dy px) saccade path (default: the measured N-MNIST path).
-        batch_size: streams simulated together (memory ~ batch_size x 60 kB).
+        batch_size: streams simulated together (memory ~ batch_size x 150 kB).
     Returns:
         DVS_DTYPE event arrays (x, y, p, t in s), sorted by time, t in [0, params.duration].
     """
