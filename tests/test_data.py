@@ -210,7 +210,7 @@ def test_load_nmnist_order_and_missing(tmp_path, monkeypatch):
     monkeypatch.delenv("SNNLAB_DATA", raising=False)
     monkeypatch.setenv("SNNLAB_CACHE", str(tmp_path / "empty-cache"))
     with pytest.raises(DataError, match="garrickorchard.com"):
-        load_nmnist("train")
+        load_nmnist("train", download=False)        # never a real ~1 GB download from a test
 
 
 # ----------------------------------------------------------------------------- downloads (local server)

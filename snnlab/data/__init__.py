@@ -2,7 +2,7 @@
 
 Lookup order for every file: explicit ``path`` -> ``$SNNLAB_DATA`` -> user cache
 (``$SNNLAB_CACHE`` or ``pooch.os_cache("snnlab")``) -> download from public mirrors
-with checksums (MNIST only). Offline copies: ``SNNLAB_DATA=../shared/data``.
+with checksums (MNIST, and the N-MNIST archives). Offline copies: ``SNNLAB_DATA=../shared/data``.
 """
 from .mnist import load_mnist, read_idx
 from .nmnist import load_nmnist, nmnist_to_channels, read_nmnist_bin
