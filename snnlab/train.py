@@ -152,6 +152,10 @@ PRESETS = {
     # real training recordings, tested on the real test recordings
     "nmnist-800": TrainConfig(task="nmnist", tau_mp=0.200, epochs=50, eval_duration=0.3, final_eval_duration=0.3,
                               nmnist_train="emulated", validation_samples=200, eval_split="validation"),
+    # Figs. 5 and 6 use 2312-200-10
+    "nmnist-200": TrainConfig(task="nmnist", hidden=(200,), tau_mp=0.200, epochs=20, eval_duration=0.3,
+                              final_eval_duration=0.3, nmnist_train="emulated", validation_samples=200,
+                              eval_split="validation"),
     "nmnist-800-real": TrainConfig(task="nmnist", tau_mp=0.200, epochs=50, eval_duration=0.3,
                                    final_eval_duration=0.3, validation_samples=200, eval_split="validation"),
     # for tests: seconds
