@@ -22,10 +22,24 @@ from .registry import cache_dir
 FORMAT = 1
 
 
-def _key(split, n, seed, params) -> str:
-    text = json.dumps({"format": FORMAT, "split": split, "n": n, "seed": seed,
+def _key(split, seed, params) -> str:
+    """Stream k depends on (split, k, seed, params) only: one key for all lengths of the cache."""
+    text = json.dumps({"format": FORMAT, "split": split, "seed": seed,
                        "params": dataclasses.asdict(params)}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _cached(folder, split, n, key):
+    """A cache file with at least ``n`` streams of this key (the shortest such), or None."""
+    best = None
+    for f in folder.glob(f"{split}-*-{key}.npz"):
+        try:
+            size = int(f.name.split("-")[1])
+        except ValueError:
+            continue
+        if size >= n and (best is None or size < best[0]):
+            best = (size, f)
+    return None if best is None else best[1]
 
 
 def pack(streams) -> dict:
@@ -61,10 +75,13 @@ def emulated_nmnist(split="train", n=None, seed=0, params=None, progress=False):
     params = params or EmulatorParams()
     images, labels = load_mnist(split)
     images, labels = images[:n], labels[:n]
-    file = cache_dir() / "nmnist-emulated" / f"{split}-{len(labels)}-{_key(split, len(labels), seed, params)}.npz"
-    if file.exists():
-        with np.load(file, allow_pickle=False) as z:
-            return unpack(z), labels
+    key = _key(split, seed, params)
+    folder = cache_dir() / "nmnist-emulated"
+    file = folder / f"{split}-{len(labels)}-{key}.npz"
+    found = _cached(folder, split, len(labels), key)
+    if found is not None:               # the first n streams of a longer cache are the same streams
+        with np.load(found, allow_pickle=False) as z:
+            return unpack(z)[:len(labels)], labels
     streams = []
     chunk = 2000
     rng = np.random.default_rng(seed)          # emulate() spawns one child per stream from it, in order:
