@@ -4,6 +4,7 @@
     snnlab train --preset pi-mnist-800 --out runs/800 --resume
     snnlab train --preset quick --set batch_size=64 --set eta_w=0.002
     snnlab evaluate runs/800/checkpoint.safetensors --duration 1.0
+    snnlab sweep --preset tiny --grid kappa_hidden=-0.4,0 --seeds 0,1 --out runs/kappa   # snnlab.sweep
 """
 from __future__ import annotations
 
@@ -315,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--backend", choices=BACKENDS, default="numba",
                    help="numba (compiled kernels, default) or numpy (the reference loops): the same spikes")
     e.set_defaults(func=cmd_evaluate)
+    from .sweep import add_sweep_arguments, cmd_sweep     # snnlab sweep: a grid x seeds on dask.distributed
+    w = sub.add_parser("sweep", help="train a grid of settings x seeds, each point a snnlab train run, "
+                       "in parallel on dask.distributed (a LocalCluster, or --scheduler ADDRESS)")
+    add_sweep_arguments(w)
+    w.set_defaults(func=cmd_sweep)
     return p
 
 
