@@ -14,6 +14,7 @@ import json
 import time
 
 from snnlab.cli import _parse_set
+from snnlab.config import ConfigError
 from snnlab.train import PRESETS, Trainer
 
 
@@ -37,7 +38,10 @@ def main(argv=None):
     p.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
                    help="change a setting of the preset (as snnlab train --set)")
     a = p.parse_args(argv)
-    cfg = _parse_set(a.set, PRESETS[a.preset])
+    try:
+        cfg = _parse_set(a.set, PRESETS[a.preset])
+    except ConfigError as exc:
+        raise SystemExit(f"error: {exc}") from None
     trainer = Trainer(cfg, progress=False, callbacks=[Budget(a.seconds)])
     try:
         trainer.fit(1)

@@ -2,7 +2,7 @@
 
 Each variant trains a fresh 784-800-10 network (the ``quick`` preset unless --preset) on the
 same first N training digits (one pass, same seed) and is tested on the first NT test digits;
-one JSON line per variant is appended to OUT (default results/choices.jsonl).
+one JSON line per variant is appended to OUT (default results/ablations/learning-choices/choices.jsonl).
 
     python benchmarks/learning_choices.py --vary readout=end,integral
     python benchmarks/learning_choices.py --vary silent_output_error=True,False
@@ -30,7 +30,7 @@ def main(argv=None):
     p.add_argument("--nt", type=int, default=2000, help="test digits")
     p.add_argument("--test-duration", type=float, default=0.2, help="s per test digit")
     p.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE", help="fixed overrides")
-    p.add_argument("--out", default="results/choices.jsonl")
+    p.add_argument("--out", default="results/ablations/learning-choices/choices.jsonl")
     a = p.parse_args(argv)
     key, values = a.vary.split("=", 1)
     fixed = {}

@@ -5,7 +5,7 @@ nothing: the checkpoint is left as it is.  One line per batch:
 (batches done in the epoch), spikes per sample per layer, then for each layer the smallest threshold and the largest
 squared weight-row norm sum_j w_ij^2.
 
-    python benchmarks/watch_layers.py results/pi-mnist-500-500-sgd/checkpoint.safetensors --batches 300
+    python benchmarks/watch_layers.py results/ablations/500-500-sgd/sgd/checkpoint.safetensors --batches 300
 
 ``--set KEY=VALUE`` (repeatable) changes a setting first, to ask "what if" from the same state:
 

@@ -5,7 +5,7 @@ training) and prints: the fraction of samples whose output error is exactly zero
 accuracy, how many output neurons fire per sample, and how many spikes the target neuron fires
 (what a margin such as ``target_count`` would act on).
 
-    python benchmarks/zero_error_fraction.py results/pi-mnist-800/checkpoint.safetensors
+    python benchmarks/zero_error_fraction.py results/ablations/trace-readout/end/checkpoint.safetensors
 """
 from __future__ import annotations
 

@@ -283,19 +283,20 @@ for mode in ("scale", "add"):
 # Over many epochs the picture turns around. A hidden neuron that was told "fire less" again and
 # again ends up with mostly *negative* weights; its threshold sinks to the floor, and "scale" then
 # multiplies those negative weights — the neuron stays silent for good. "add" lifts every weight,
-# so such a neuron comes back. In `results/` (see `results/README.md`), 784-800-10 with "scale" had
+# so such a neuron comes back. In `results/` (see `results/INDEX.md`), 784-800-10 with "scale" had
 # a growing fraction of hidden neurons that never fired, and with "add" it stayed at or near zero. So the trainer's
 # default (`TrainConfig.floor_mode`) is the paper's "add"; both are offered. The cell below reads those
 # two runs' per-epoch logs (nothing typed in):
 
 # %%
-from snnlab.dashboard import load_runs
-runs = load_runs()
-for name, mode in (("pi-mnist-800-recenter-fix", "scale"), ("pi-mnist-800", "add")):
-    if name not in runs:
-        print(f"{name}: not in results/ (see results/README.md for its command)")
+from snnlab.dashboard import FLOOR_RUNS, results_dir
+from snnlab.train import read_metrics
+for mode, name in FLOOR_RUNS.items():
+    metrics = read_metrics(results_dir() / name)
+    if not metrics:
+        print(f"results/{name}: not found (results/INDEX.md gives its command)")
         continue
-    dead = [f"{100 * r['dead_fraction'][0]:.1f}" for r in runs[name]["metrics"]]
+    dead = [f"{100 * m['dead_fraction'][0]:.1f}" for m in metrics]
     print(f"floor {mode!r:8} hidden neurons that never fired, % per epoch: {', '.join(dead)}")
 
 # %% [markdown]
@@ -303,17 +304,17 @@ for name, mode in (("pi-mnist-800-recenter-fix", "scale"), ("pi-mnist-800", "add
 # lateral inhibition (the paper's best setting), so its total spike count can grow. The zero-sum rule
 # lowers every threshold by $\rho\,C$ ($C$ = the layer's spikes in the batch); neurons below the floor
 # then get $+(\text{floor} - \text{wanted})$ on *each of their 500 weights*, fire more, $C$ grows, and
-# the next deficit is larger: a loop. `results/pi-mnist-500-500-whatif/` continued one checkpoint of
+# the next deficit is larger: a loop. `results/ablations/500-500-sgd/whatif/` continued one checkpoint of
 # that net in four ways (`benchmarks/watch_layers.py CHECKPOINT --set ...`); the cell prints how each
 # ended (the last line of each file):
 
 # %%
-from snnlab.dashboard import results_dir
-whatif = results_dir() / "pi-mnist-500-500-whatif"
+from snnlab.dashboard import WHATIF_500_500, results_dir
+whatif = results_dir() / WHATIF_500_500
 for variant in ("default", "norecenter", "rho0", "clip"):
     f = whatif / f"watch-{variant}.txt"
     if not f.exists():
-        print(f"{f}: not found (see results/README.md for its command)")
+        print(f"{f}: not found (results/INDEX.md gives its command)")
         continue
     lines = [line for line in f.read_text().splitlines() if line.startswith(("epoch", "DIVERGED"))]
     batches = sum(line.startswith("epoch") for line in lines)
@@ -323,7 +324,7 @@ for variant in ("default", "norecenter", "rho0", "clip"):
 # Only the variants whose floor leaves the weights alone (`rho = 0`, or `floor_mode="clip"`) stay
 # stable, so the loop runs through the floor's weight growth. `TrainConfig.floor_mode` therefore also
 # accepts `"clip"` and a tuple with one mode per layer. Whether that is enough to train 500-500 is
-# recorded in `results/README.md`.
+# recorded in `results/archive/HISTORY.md`.
 #
 # **Summary.** The exponential regularizer keeps $\sum_j w_{ij}^2$ near 1 (max-norm-like above,
 # L2-like but weak below); threshold regularization ($\Delta V_{th,i} = \rho(N c_i - C)$, summing to zero)

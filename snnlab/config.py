@@ -339,7 +339,7 @@ FIELDS: dict[str, Spec] = {
     "test_samples": _spec("int | None", _optional(_whole(1)), "test samples used (the first ones); None = all",
                           "None (all 10,000) or a whole number >= 1, e.g. 1000", _optional_parser(_INT)),
     "readout": _spec("str", _choice(READOUTS), "trace read out for the gradient (layers.traces)",
-                     "'count' (trains best; results/README.md)", _STR),
+                     "'count' (trains best; results/archive/HISTORY.md)", _STR),
     "silent_output_error": _spec("bool", _boolean, "silent output neurons receive error", "True (the default) "
                                  "or False", _BOOL, rule="True or False"),
     "wta_backprop": _spec("str", _choice(WTA_BACKPROP), "neurons the WTA inverse of Eq. 9 couples in backprop "

@@ -168,7 +168,7 @@ def recenter_thresholds(before, after, floor):
 
     The rule of :func:`threshold_regularization` is zero-sum over the layer, but neurons held
     at the floor do not take their share of the decrease, so the layer's mean threshold
-    ratchets upward batch after batch until the layer falls silent (measured: results/README.md).
+    ratchets upward batch after batch until the layer falls silent (measured: results/archive/HISTORY.md).
     This lowers the thresholds above the floor equally so that the mean is what the zero-sum
     rule intended (never below the floor).
 
@@ -184,7 +184,7 @@ def recenter_thresholds(before, after, floor):
     # Water-filling: take an equal share from every neuron above the floor; a neuron whose
     # share would cross the floor stops at it and the rest is shared again by the others.
     # (Cutting at the floor without sharing again left mass behind every batch: the mean
-    # threshold crept up by ~0.008 per epoch -- results/pi-mnist-800-no-threshold-learning.)
+    # threshold crept up by ~0.008 per epoch -- results/archive/pi-mnist-800-no-threshold-learning.)
     while excess > 1e-12 * max(1.0, abs(before.sum())):
         free = out > floor
         if not free.any():

@@ -21,9 +21,9 @@ the end and written to ``OUT/sweep.json``.
 ``python -m snnlab.sweep`` -- the paper's Fig. 3, accuracy vs the WTA strength kappa of the hidden
 layer (784-N-10, N = 100, 200, 300; kappa = -1 ... 0), through the same runner::
 
-    python -m snnlab.sweep --out results/kappa_sweep                       # the long job
+    python -m snnlab.sweep --out results/canonical/kappa_sweep                       # the long job
     python -m snnlab.sweep --hidden 100 --kappa -0.4 -0.2 0 --epochs 1 --train-samples 5000
-    python -m snnlab.sweep --out results/kappa_sweep --plot results/kappa_sweep/fig3.png   # figure only
+    python -m snnlab.sweep --out results/canonical/kappa_sweep --plot results/canonical/kappa_sweep/fig3.png   # figure only
 
 Its points train in ``OUT/points/<point>/`` and each finished one is summarized in
 ``OUT/N{hidden}_kappa{kappa}.json`` (kappa, hidden, test_accuracy, the config and the per-epoch
@@ -608,7 +608,7 @@ def fig3_json(folder: Path, kappa: float, hidden: int, row: dict) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m snnlab.sweep", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", default="results/kappa_sweep")
+    p.add_argument("--out", default="results/canonical/kappa_sweep")
     p.add_argument("--hidden", type=int, nargs="+", default=list(FIG3_HIDDEN))
     p.add_argument("--kappa", type=float, nargs="+", default=list(FIG3_KAPPAS))
     p.add_argument("--epochs", type=int, default=1)

@@ -72,11 +72,11 @@ class TrainConfig:
     lam: float = 0.002                # Eq. 14 lambda
     beta: float = 10.0                # Eq. 14 beta
     rho: float = 0.000005             # threshold regularization rate, section 2.3.2 (paper:
-                                      # 4e-5..2e-4 at batch size 1; runs: results/README.md)
+                                      # 4e-5..2e-4 at batch size 1; runs: results/archive/HISTORY.md)
     floor_fraction: float = 0.2       # threshold floor = fraction of the initial threshold
     floor_mode: str | tuple = "add"   # "add" (paper), "scale" (note) or "clip" (weights untouched),
                                       # or one per layer; "scale" and "clip" leave dead neurons dead,
-                                      # "add" runs away in a layer without WTA (results/README.md)
+                                      # "add" runs away in a layer without WTA (results/archive/HISTORY.md)
     recenter_thresholds: bool = True  # give back the mass the floor adds (regularizers.recenter_thresholds)
     decay: float = math.exp(-1 / 35)  # eta and rho multiplied by this every epoch
     batch_size: int = 32
@@ -91,7 +91,7 @@ class TrainConfig:
     train_samples: int | None = None  # None = all 60,000
     test_samples: int | None = None   # None = all 10,000
     readout: str = "count"            # trace readout: "end", "integral" or "count" (layers.traces);
-                                      # "count" trains best (results/README.md, "Trace readout")
+                                      # "count" trains best (results/archive/HISTORY.md, "Trace readout")
     silent_output_error: bool = True  # silent output neurons receive error
     wta_backprop: str = "carriers"    # neurons the WTA inverse of Eq. 9 couples in backprop:
                                       # "carriers", "active" or "none" (learning.network_gradients)
@@ -131,7 +131,7 @@ PRESETS = {
     # 500-500: the paper trains it with SGD (kept as "pi-mnist-500-500-sgd"), but here SGD does
     # not train it: the WTA-less layer 2 grows its activity every epoch until the guard stops the
     # run, with every floor mode, eta 0.001, batch size 8, and 50 or 200 ms in epoch 1.  Adam with
-    # the 300-300 settings and 50 ms throughout does train it (results/README.md, "Two hidden layers").
+    # the 300-300 settings and 50 ms throughout does train it (results/archive/HISTORY.md, "Two hidden layers").
     "pi-mnist-500-500": TrainConfig(hidden=(500, 500), kappa_hidden=(-0.4, 0.0), alpha=(5.0, 3.0, 3.0),
                                     optimizer="adam", eta_w=0.001, eta_th_ratio=1.0, epochs=200),
     "pi-mnist-500-500-sgd": TrainConfig(hidden=(500, 500), kappa_hidden=(-0.4, 0.0), alpha=(5.0, 3.0, 3.0),
