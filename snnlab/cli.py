@@ -217,7 +217,7 @@ def cmd_train(args) -> int:
             while trainer.epoch < epochs:
                 m = trainer.train_epoch()
                 test = ("not tested (eval_every)" if m["test_accuracy"] is None else
-                        f"test {100 * m['test_accuracy']:.2f}% ({m['test_duration_s'] * 1000:.0f} ms)")
+                        f"{m.get('test_split', 'test')} {100 * m['test_accuracy']:.2f}% ({m['test_duration_s'] * 1000:.0f} ms)")
                 print(f"epoch {m['epoch']}: train {100 * m['train_accuracy']:.2f}%  {test}  "
                       f"{m['samples_per_s']:.0f} samples/s  {m['train_time_s']:.0f} s", flush=True)
                 if stopper.requested:         # the signal came during the epoch-end test
