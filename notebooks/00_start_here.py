@@ -41,7 +41,12 @@
 # | 01 | `01_lif_neuron` | the LIF neuron, event-driven: leak, threshold, reset by subtraction, clipping (Eqs. 1, 3) |
 # | 02 | `02_dynamic_weight` | the dynamic weight and the refractory period (Eq. 2) |
 # | 03 | `03_winner_take_all` | winner-take-all: lateral inhibition proportional to V_th (section 2.1.2) |
-# | 04-09 | (following) | gradients (Eqs. 5-9), initialization, regularizers, training on MNIST, conv nets, N-MNIST |
+# | 04 | `04_deriving_the_gradient` | the gradient through the spiking layers (Eqs. 4-9) and the sign of the threshold update (Eq. 13) |
+# | 05 | `05_init_and_error_normalization` | initialization and error normalization (Eqs. 10-12) |
+# | 06 | `06_regularizers` | weight and threshold regularization, dead neurons (section 2.3) |
+# | 07 | `07_training_pi_mnist` | training on PI-MNIST with a live dashboard; κ (Figs. 2B, 3) |
+# | 08 | `08_convolutional_snn` | a convolutional SNN: weight sharing, pooling neurons, elastic distortion (section 3.2) |
+# | 09 | `09_nmnist` | N-MNIST, learning from a silicon retina: DVS events, τ_mp = 200 ms, synaptic operations (section 3.3, Figs. 5-6) |
 #
 # **Widgets.** Sliders carry their units in the label and start at the paper's values
 # (τ_mp = 20 ms, T_ref = 1 ms, κ = −0.4). Heavy ones redraw when you *release* the slider.
