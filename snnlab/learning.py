@@ -207,6 +207,17 @@ def weight_gradient(delta, x, x_active, by_input=False):
     return (scale * delta).T @ x / delta.shape[0]
 
 
+def sparse_weight_gradient(delta, x, x_active):
+    """:func:`weight_gradient` of one sample (B = 1) as its nonzero block only: the active inputs
+    (x_j > 0) times the neurons with error (delta_i != 0).  The same numbers, laid out by input."""
+    from .optim import SparseGradient
+    N = delta.shape[1]
+    m = int(x_active[0].sum())
+    scale = np.sqrt(N / m) if m > 0 else 0.0
+    rows, cols = np.flatnonzero(x[0]), np.flatnonzero(delta[0])
+    return SparseGradient(rows, cols, np.outer(x[0, rows], scale * delta[0, cols]))
+
+
 def threshold_gradient(delta, a_hat, x_active):
     """Eq. 13 as a gradient for V_th: dL/dV_th,i ~ -sqrt(N / (m M)) delta_i a_hat_i (batch mean).
 
@@ -231,7 +242,7 @@ def input_counts(batch, n_in):
 
 
 def network_gradients(layers, outputs, labels, sigma=0.5, readout="end", silent_output_error=True,
-                      target_count=1, wta_backprop="carriers"):
+                      target_count=1, wta_backprop="carriers", sparse=False):
     """Backpropagate one batch through a network (Eqs. 4, 9, 12, 13, 16).
 
     The loop walks the layers from the top; each layer computes its own W^T delta
@@ -250,6 +261,9 @@ def network_gradients(layers, outputs, labels, sigma=0.5, readout="end", silent_
         wta_backprop: which neurons the WTA inverse (Eq. 9) couples: "carriers" (every neuron
             that carries error, silent output neurons included), "active" (only the neurons that
             fired; silent output neurons get their error uncoupled) or "none" (no WTA term).
+        sparse: with one sample, dense layers return their weight gradient as a
+            :class:`~snnlab.optim.SparseGradient` (only active inputs x neurons with error are nonzero;
+            the same numbers, and SGD then touches only those weights).
     Returns:
         (grads, stats): grads = list of (dL/dW (N, M), dL/dV_th (N,)) per layer;
         stats = dict with per-sample loss (B,), o (B, C) and the deltas per layer.
@@ -271,8 +285,11 @@ def network_gradients(layers, outputs, labels, sigma=0.5, readout="end", silent_
             x_active = outputs[l - 1].counts > 0 if l > 0 else input_counts(out.inputs, layer.n_in) > 0
             a = output_traces(out, layer.tau_mp, readout)
             a_hat = effective_activity(a, active, layer.kappa, sigma)
-            g_w = layer.weight_gradient(delta, x, x_active) if hasattr(layer, "weight_gradient") \
-                else weight_gradient(delta, x, x_active)
+            if sparse and layer.kind == "dense" and delta.shape[0] == 1:
+                g_w = sparse_weight_gradient(delta, x, x_active)
+            else:
+                g_w = layer.weight_gradient(delta, x, x_active) if hasattr(layer, "weight_gradient") \
+                    else weight_gradient(delta, x, x_active)
             grads[l] = (g_w, threshold_gradient(delta, a_hat, x_active))
         deltas[l] = delta
         if l > 0:

@@ -9,15 +9,31 @@ from __future__ import annotations
 import numpy as np
 
 
+class SparseGradient:
+    """A gradient that is zero outside the block ``rows x cols`` of its parameter (one sample's
+    dense-layer gradient: active inputs x neurons with error).  ``values`` is that block."""
+
+    def __init__(self, rows, cols, values):
+        self.rows, self.cols, self.values = rows, cols, values
+
+    def toarray(self, shape):
+        out = np.zeros(shape)
+        out[np.ix_(self.rows, self.cols)] = self.values
+        return out
+
+
 class SGD:
-    """theta <- theta - lr * grad."""
+    """theta <- theta - lr * grad (a :class:`SparseGradient` updates only its block: the same result)."""
 
     def __init__(self, lrs):
         self.lrs = list(lrs)
 
     def step(self, params, grads):
         for p, g, lr in zip(params, grads, self.lrs):
-            p -= lr * g
+            if isinstance(g, SparseGradient):
+                p[np.ix_(g.rows, g.cols)] -= lr * g.values
+            else:
+                p -= lr * g
 
     def decay(self, factor):
         """Multiply every learning rate by ``factor`` (the paper: exp(-1/35) per epoch)."""
@@ -41,6 +57,7 @@ class Adam(SGD):
         self.v = None
 
     def step(self, params, grads):
+        grads = [g.toarray(p.shape) if isinstance(g, SparseGradient) else g for p, g in zip(params, grads)]
         if self.m is None:
             self.m = [np.zeros_like(p) for p in params]
             self.v = [np.zeros_like(p) for p in params]

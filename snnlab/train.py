@@ -33,7 +33,8 @@ from .learning import WTA_BACKPROP, check_target_count, network_gradients
 from .network import Network, build_layers, predict_from_output
 from .optim import make_optimizer
 from .regularizers import (FLOOR_MODES, EventThresholdRule, apply_threshold_floor, exponential_gradient,
-                           exponential_shrink, recenter_thresholds, threshold_regularization)
+                           exponential_shrink, exponential_shrink_factor, recenter_thresholds,
+                           threshold_regularization)
 from .tasks import TASKS, encode_batch, make_task  # noqa: F401  (encode_batch: used by notebooks)
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -366,7 +367,7 @@ class Trainer:
         self._guard(outputs, batch.duration.mean())
         grads, stats = network_gradients(self.net.layers, outputs, labels, cfg.sigma, cfg.readout,
                                          cfg.silent_output_error, cfg.target_count,
-                                         cfg.wta_backprop)
+                                         cfg.wta_backprop, sparse=cfg.optimizer == "sgd" and len(labels) == 1)
         n_layers = len(self.net.layers)
         flat_grads = []
         hidden = [l for l in range(n_layers - 1) if self.net.layers[l].trainable] if cfg.lam > 0 else []
@@ -378,7 +379,9 @@ class Trainer:
                 rows = layer.weight_rows()
                 g_w = g_w + exponential_gradient(rows, cfg.lam, cfg.beta).reshape(g_w.shape)
             storage = layer.parameters()[0]      # the optimizer steps the layer's own array
-            flat_grads += [g_w.T if storage.shape != g_w.shape else g_w, g_th]
+            if isinstance(g_w, np.ndarray) and storage.shape != g_w.shape:
+                g_w = g_w.T
+            flat_grads += [g_w, g_th]
         params, _ = self._params()
         self.optimizer.step(params, flat_grads)
         trained = self.trained_layers()
@@ -387,7 +390,8 @@ class Trainer:
                 layer = self.net.layers[l]
                 lr = self.optimizer.lrs[2 * trained.index(layer)]
                 rows = layer.weight_rows()
-                rows[...] = exponential_shrink(rows, lr, cfg.lam, cfg.beta)
+                sq = np.einsum("ij,ij->i", rows, rows)[:, None]
+                rows *= exponential_shrink_factor(sq, lr, cfg.lam, cfg.beta)   # = exponential_shrink, in place
         for l, (layer, out) in enumerate(zip(self.net.layers, outputs)):
             if not layer.trainable:
                 continue                                 # pooling neurons keep V_th 0.8
@@ -427,7 +431,7 @@ class Trainer:
     def _check_finite(self):
         for l, layer in enumerate(self.net.layers):
             for name, arr in (("weights", getattr(layer, "weights", np.zeros(0))), ("thresholds", layer.threshold)):
-                if not np.all(np.isfinite(arr)):
+                if not np.isfinite(arr.sum()):        # one pass; NaN or inf anywhere makes the sum so
                     raise TrainingDiverged(
                         f"NaN/inf in the {name} of layer {l + 1} during epoch {self.epoch + 1}. "
                         "Try a smaller eta_w or lambda (the exponential regularizer overflows when "

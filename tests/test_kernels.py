@@ -328,3 +328,20 @@ def test_nmnist_task_crops_training_streams_and_tests_on_full_ones(data_root, mo
     short = NMNIST((streams[:4], labels[:4]), (streams[4:6], labels[4:6]), train_events=10**6)
     with pytest.raises(ValueError, match="fewer than train_events"):
         short.encode("train", np.arange(1), None, np.random.default_rng(0))
+
+
+def test_sparse_sgd_at_batch_one_is_the_dense_update_bit_for_bit(data_root, monkeypatch):
+    """At batch 1 SGD updates only active inputs x neurons with error (optim.SparseGradient): the same weights."""
+    import snnlab.train as train_module
+    from snnlab.train import PRESETS, Trainer
+    monkeypatch.setenv("SNNLAB_DATA", str(data_root))
+    cfg = PRESETS["tiny"].replace(batch_size=1, train_samples=64, epochs=1, threshold_reg="event", rho=4e-5,
+                                  recenter_thresholds=False)
+    sparse = Trainer(cfg, progress=False, backend="numba")
+    sparse.fit()
+    real = train_module.network_gradients
+    monkeypatch.setattr(train_module, "network_gradients", lambda *a, **k: real(*a, **{**k, "sparse": False}))
+    dense = Trainer(cfg, progress=False, backend="numba")
+    dense.fit()
+    for a, b in zip(sparse.trained_layers(), dense.trained_layers()):
+        assert np.array_equal(a.weights, b.weights) and np.array_equal(a.threshold, b.threshold)
