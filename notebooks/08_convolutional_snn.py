@@ -173,6 +173,8 @@ print("conv1: sum of fan_out over the input events == synaptic_ops:",
 # %%
 RUN = results_dir() / "mnist-cnn" / "run-distortion"
 ckpt = RUN / "checkpoint.safetensors"
+run_command = ((RUN / "command.txt").read_text().strip() if (RUN / "command.txt").exists()
+               else f"snnlab train --preset mnist-cnn --out {RUN} --backend numba")
 ckpt_trainer = None
 if ckpt.exists():
     try:
@@ -185,8 +187,7 @@ if ckpt_trainer is not None:
           f"{ckpt_trainer.batch_index} batches into the next one")
 else:
     net08 = cnn
-    print(f"no checkpoint at {ckpt} yet: the network at initialization (the command that trains it is in "
-          f"{RUN / 'command.txt'})")
+    print(f"no checkpoint at {ckpt} yet: the network at initialization (the command that makes it: {run_command})")
 print(net08.describe())
 fmaps = we.feature_map_explorer(net08, test_images[:100])
 fmaps.widget
@@ -346,7 +347,7 @@ if logged:
               f"{r.get('test_split', 'test')} {acc} ({r['test_duration_s'] or 0:.1f} s per digit)")
 else:
     print(f"{RUN / 'metrics.jsonl'} does not exist yet: the run has not finished its first epoch "
-          f"(command: {(RUN / 'command.txt').read_text().strip() if (RUN / 'command.txt').exists() else 'not found'})")
+          f"(command: {run_command})")
 if ckpt_trainer is not None and ckpt_trainer._epoch_stats["seen"]:
     s = ckpt_trainer._epoch_stats
     print(f"checkpoint, epoch {ckpt_trainer.epoch + 1} so far: running train accuracy {100 * s['correct'] / s['seen']:.1f}% "

@@ -426,6 +426,8 @@ plots.show(fig)
 
 # %%
 run800 = results_dir() / "nmnist" / "nmnist-800"
+run800_command = ((run800 / "command.txt").read_text().strip() if (run800 / "command.txt").exists()
+                  else f"snnlab train --preset nmnist-800 --out {run800} --backend numba")
 logged = read_metrics(run800)
 if logged:
     for r in logged:
@@ -433,8 +435,7 @@ if logged:
         print(f"epoch {r['epoch']:3d}: train {100 * r['train_accuracy']:.1f}% (300-event crops, emulated), "
               f"{r.get('test_split', 'test')} {acc} (whole real recordings)")
 else:
-    print(f"{run800 / 'metrics.jsonl'} does not exist yet: the run has not finished an epoch "
-          f"(command: {(run800 / 'command.txt').read_text().strip() if (run800 / 'command.txt').exists() else 'not found'})")
+    print(f"{run800 / 'metrics.jsonl'} does not exist yet: the run has not finished an epoch (command: {run800_command})")
 s800 = run800 / "summary.json"
 print(s800.read_text() if s800.exists() else f"{s800} does not exist yet (written when the run ends)")
 

@@ -144,7 +144,8 @@ def test_time_limit_stops_an_endless_loop():
     t0 = time.perf_counter()
     r = ck(endless, quiet=True)
     assert time.perf_counter() - t0 < 5
-    assert r.passed is False and "TimeLimitExceeded" in r.message and "endless loop" in r.message
+    assert r.passed is False and "TimeLimitExceeded" in r.message
+    assert "endless loop" in r.message or "never ends" in r.message
     assert ck(lambda a: a, quiet=True)                       # the alarm is off again afterwards
 
 

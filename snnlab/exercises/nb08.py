@@ -66,7 +66,7 @@ class TimedCheck(Check):
 
     def __init__(self, *args, time_limit: float = 10.0, **kwargs):
         super().__init__(*args, **kwargs)
-        self.time_limit = float(time_limit)
+        self.time_limit = float(time_limit)      # (a Check that reads self.time_limit itself uses it too)
 
     def run(self, student):
         if callable(student):
@@ -118,7 +118,7 @@ _SIZE_CASES = [Case((28, 28, 5), "the paper's conv1: 28x28 digits, 5x5 kernels")
                Case((9, 6, 1), "a 1x1 kernel")]
 
 check_conv_output_size = TimedCheck(
-    "conv_output_size(H, W, k)", _reference_output_size, _SIZE_CASES,
+    "my_conv_output_size(H, W, k)", _reference_output_size, _SIZE_CASES,
     mistakes=[
         Mistake("that is 'same' padding (output as large as the input). snnlab's convolutions are 'valid': "
                 "no padding, a kernel position exists only where the whole k x k window lies inside the "
@@ -172,7 +172,7 @@ _OPS_CASES = [Case((14, 14, 28, 28, 5, 20), "a pixel in the middle of a digit, 2
               Case((0, 5, 8, 6, 3, 4), "a non-square input (8 rows, 6 columns), 4C3")]
 
 check_synaptic_ops = TimedCheck(
-    "synaptic_ops(y, x, H, W, k, maps)", _reference_synaptic_ops, _OPS_CASES,
+    "my_synaptic_ops(y, x, H, W, k, maps)", _reference_synaptic_ops, _OPS_CASES,
     mistakes=[
         Mistake("you ignored the borders: k * k * maps is right only for a pixel far from the edges. Near a "
                 "border some of the k x k kernel positions that would cover the pixel lie outside the "
@@ -235,7 +235,7 @@ _KG_CASES = [Case((_rng.normal(size=(2, 3, 3)), _rng.uniform(0, 1, size=(1, 5, 5
                   "one error at one position (row 1, column 2): the gradient is the input window there")]
 
 check_kernel_gradient = TimedCheck(
-    "kernel_gradient(delta_maps, input_maps)", reference_kernel_gradient, _KG_CASES,
+    "my_kernel_gradient(delta_maps, input_maps)", reference_kernel_gradient, _KG_CASES,
     mistakes=[
         Mistake("your gradient holds the product of ONE position only (the last one): a shared weight acts "
                 "at every position, so its gradient is the SUM over all positions (accumulate with +=, or "

@@ -61,7 +61,7 @@ _DECODE_CASES = [Case((bytes([12, 20, 0x85, 0x3A, 0x7F]),), "an ON event (polari
                  Case((bytes([7, 9, 0x80, 0x00, 0x00]),), "an ON event at t = 0: byte 2 holds only the polarity bit")]
 
 check_decode_event = TimedCheck(
-    "decode_event(five_bytes)", reference_decode_event, _DECODE_CASES,
+    "my_decode_event(five_bytes)", reference_decode_event, _DECODE_CASES,
     mistakes=[
         Mistake("wrong byte order: the timestamp is big-endian, byte 2 holds its highest bits (22..16) and "
                 "byte 4 its lowest (7..0): t = (b2 & 0x7F) << 16 | b3 << 8 | b4.", _decode_model("little")),
@@ -123,7 +123,7 @@ _OPS_CASES = [Case((_dvs(4000, 1), 950, (2312, 800, 10)), "a 4,000-event stream 
               Case((_dvs(5, 3), 0, (2312, 800, 10)), "5 events and no hidden spike: only the first layer works")]
 
 check_synaptic_ops = TimedCheck(
-    "synaptic_ops(stream, hidden_spikes, sizes)", reference_synaptic_ops, _OPS_CASES,
+    "my_synaptic_ops(stream, hidden_spikes, sizes)", reference_synaptic_ops, _OPS_CASES,
     mistakes=[
         Mistake("you multiplied by the number of INPUTS of each layer; an event is delivered to every neuron "
                 "of the layer it enters: 800 (hidden) per input event, 10 (output) per hidden spike.",
@@ -142,7 +142,7 @@ check_synaptic_ops = TimedCheck(
 
 
 # ----------------------------------------------------------------------- crop(stream, n, rng)
-CROP = "crop(stream, n, rng)"
+CROP = "my_crop(stream, n, rng)"
 #: what the crop check says for each typical mistake (the tests look for these texts)
 CROP_MISTAKES = {
     "not consecutive": "your events are not consecutive: they are picked from all over the stream. The paper "
