@@ -251,12 +251,23 @@ def cmd_train(args) -> int:
         "train_samples_per_s": [m["samples_per_s"] for m in history],
         "session_wall_time_s": time.time() - t0,
         "machine": f"{platform.machine()}, {platform.python_version()}",
+        "backend": trainer.backend, "kernel_first_call_s": _kernel_first_calls(),
     }
     _write_json(out / "summary.json", summary)
     print(f"\nfinal test accuracy {100 * final['accuracy']:.2f}% on {final['n']} test digits "
           f"({final['duration_s'] * 1000:.0f} ms presentations; {100 * final['silent_fraction']:.2f}% "
           f"without any output spike)\nwritten: {out}/summary.json, metrics.jsonl, accuracy.png, checkpoint.safetensors")
+    if summary["kernel_first_call_s"]:
+        print("compiled kernels, first call (compilation or disk-cache load, once per process): " +
+              ", ".join(f"{k} {v:.2f} s" for k, v in summary["kernel_first_call_s"].items()))
     return 0
+
+
+def _kernel_first_calls() -> dict:
+    """Seconds of the first call of each compiled kernel in this process (compilation or cache load)."""
+    import sys as _sys
+    kernels = _sys.modules.get("snnlab.kernels")
+    return {k: round(v, 3) for k, v in kernels.compile_seconds().items()} if kernels else {}
 
 
 def cmd_evaluate(args) -> int:
