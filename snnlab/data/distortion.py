@@ -169,7 +169,10 @@ def elastic_distort(image, alpha: float, sigma: float, rng: np.random.Generator)
 
 
 def distortion_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
-    """The random stream of one sample's distortion: ``SeedSequence([seed, 7, epoch, index])``.
+    """The random stream of one sample's distortion: ``SeedSequence([seed, 7, epoch, index, 1])``.
+
+    The trailing 1 matters: SeedSequence ignores trailing zeros, so without it sample 0 would share
+    the stream ``[seed, 7, epoch]`` with the trainer's input spikes of epoch 7, batch ``epoch - 1``.
 
     Args:
         seed: run seed (integer >= 0).
@@ -178,7 +181,7 @@ def distortion_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     Returns:
         A fresh numpy Generator; the same arguments always give the same stream.
     """
-    key = [_check_count(seed, "seed"), _STREAM_TAG, _check_count(epoch, "epoch"), _check_count(index, "index")]
+    key = [_check_count(seed, "seed"), _STREAM_TAG, _check_count(epoch, "epoch"), _check_count(index, "index"), 1]
     return np.random.default_rng(np.random.SeedSequence(key))
 
 
