@@ -131,6 +131,18 @@ class SpikingLayer:
             return np.zeros(1, np.int64), np.zeros(0, np.int64), np.full(N, -1, np.int64)
         return np.array([0, N], np.int64), np.arange(N, dtype=np.int64), np.zeros(N, np.int64)
 
+    def forward_sparse_backend(self, batch, backend: str):
+        """The sparse event loop on the chosen backend (numpy reference or compiled kernel: the same spikes)."""
+        from .sparse import forward_sparse
+        if backend == "numba":
+            from ..kernels import check_batch_fast, sparse_forward
+            check_batch_fast(batch, self.n_in)
+            return sparse_forward(self, batch)
+        if backend == "numpy":
+            check_batch(batch, self.n_in)
+            return forward_sparse(self, batch)
+        raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")
+
     def fan_out(self) -> np.ndarray:
         """(M,) number of neurons one spike on each input reaches (synaptic operations per event)."""
         ptr = self.connections()[0]

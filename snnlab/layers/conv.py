@@ -20,8 +20,7 @@ import numpy as np
 
 from ..events import EventBatch
 from ..params import check_array
-from .base import LayerOutput, SpikingLayer, check_batch
-from .sparse import forward_sparse
+from .base import LayerOutput, SpikingLayer, synaptic_ops
 
 
 def check_shape(shape, name="input shape") -> tuple:
@@ -98,16 +97,7 @@ class Conv2d(SpikingLayer):
         if threshold_rule is not None:
             raise ValueError("threshold regularization per input event is implemented for dense layers only; "
                              "use threshold_reg='batch' (or rho=0) for convolutional networks")
-        if backend == "numba":
-            from ..kernels import check_batch_fast, sparse_forward
-            check_batch_fast(batch, self.n_in)
-            out = sparse_forward(self, batch)
-        elif backend == "numpy":
-            check_batch(batch, self.n_in)
-            out = forward_sparse(self, batch)
-        else:
-            raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")
-        from .base import synaptic_ops
+        out = self.forward_sparse_backend(batch, backend)
         out.synaptic_ops = synaptic_ops(self, batch)
         return out
 

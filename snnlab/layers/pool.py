@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..events import EventBatch
-from .base import LayerOutput, SpikingLayer, check_batch
+from .base import LayerOutput, SpikingLayer
 from .conv import check_shape
-from .sparse import forward_sparse
 
 
 class SumPool(SpikingLayer):
@@ -56,15 +55,7 @@ class SumPool(SpikingLayer):
         return np.ones(self.n_in, dtype=np.int64)
 
     def forward(self, batch: EventBatch, backend: str = "numpy", threshold_rule=None) -> LayerOutput:
-        if backend == "numba":
-            from ..kernels import check_batch_fast, sparse_forward
-            check_batch_fast(batch, self.n_in)
-            out = sparse_forward(self, batch)
-        elif backend == "numpy":
-            check_batch(batch, self.n_in)
-            out = forward_sparse(self, batch)
-        else:
-            raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")
+        out = self.forward_sparse_backend(batch, backend)
         out.synaptic_ops = batch.n.copy()
         return out
 
