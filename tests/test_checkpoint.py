@@ -14,7 +14,6 @@ from safetensors.numpy import save as st_save
 from snnlab import checkpoint as ckpt
 
 REPO = Path(__file__).resolve().parents[1]
-OLD_PKL = REPO / "results" / "pi-mnist-800-readout-count" / "checkpoint-epoch200.pkl"
 
 
 def assert_identical(a, b, where="state"):
@@ -233,14 +232,13 @@ def test_convert_refuses_untrusted_and_converts_trusted(tmp_path):
         ckpt.convert_pickle(tmp_path / "missing.pkl", dst, trusted=True)
 
 
-@pytest.mark.skipif(not OLD_PKL.exists(), reason=f"{OLD_PKL} not present")
-def test_convert_the_real_old_checkpoint(tmp_path):
-    with open(OLD_PKL, "rb") as f:
-        old = pickle.load(f)
-    dst = ckpt.convert_pickle(OLD_PKL, tmp_path / "checkpoint-epoch200.safetensors", trusted=True)
-    new = ckpt.load(dst)
-    assert_identical(old, new)                                # every array bit for bit, every value
-    assert new["weights"][0].shape == (800, 784) and new["config"]["hidden"] == (800,)
+def test_the_committed_network_converted_from_its_old_pickle_loads_as_data():
+    """results/canonical/pi-mnist-800/checkpoint-epoch200.safetensors was converted from the old .pkl
+    (its command.txt); it must load without unpickling, with the run's structure intact."""
+    state = ckpt.load(REPO / "results" / "canonical" / "pi-mnist-800" / "checkpoint-epoch200.safetensors")
+    assert state["epoch"] == 200 and state["config"]["hidden"] == (800,)
+    assert state["weights"][0].shape == (800, 784) and state["weights"][1].shape == (10, 800)
+    assert state["thresholds"][0].shape == (800,) and len(state["history"]) == 200
 
 
 def _cli(*args):
