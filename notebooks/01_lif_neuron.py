@@ -166,7 +166,7 @@ def my_first_crossing_time(w, v_th, tau_mp, rate):
 
 
 # %% tags=["check"]
-nb01.check_first_crossing(my_first_crossing_time)
+nb01.check_first_crossing_time(my_first_crossing_time)
 
 # %% [markdown]
 # The library's analytic formula (`snnlab.teaching.first_crossing_time`) next to the simulation:
@@ -203,7 +203,8 @@ print(lif.text)      # the same spike table, as text
 # ## 5. Bug hunt — 10 min
 #
 # A student wrote this loop for one neuron (no refractory period). It runs, but its spikes differ
-# from `simulate_neuron`. Find the bug.
+# from `simulate_neuron` — below, the same regular input train into both. Find the bug (the check
+# under your answer explains it once you have fixed it).
 
 # %%
 def buggy_simulate(events, weights, v_th, tau_mp):
@@ -217,10 +218,11 @@ def buggy_simulate(events, weights, v_th, tau_mp):
         v = max(v, -v_th)
     return spikes
 
-ev = regular_events(400.0, 0.1)
-print("buggy:     ", np.round(buggy_simulate(ev, [0.3], 1.0, 0.02), 4))
-print("snnlab:    ", np.round(simulate_neuron(ev, [0.3], 1.0, tau_mp=0.02, T_ref=0.0).spike_times[0], 4))
-nb01.check_bug_hunt(buggy_simulate);    # the check recognises this bug
+rate, duration, w = 400.0, 0.1, 0.3
+ev = regular_events(rate, duration)
+print(f"spike times (s); input: weight {w} at {rate:g} events/s for {duration * 1e3:g} ms, V_th = 1, tau_mp = 20 ms")
+print("  buggy_simulate: ", np.round(buggy_simulate(ev, [w], 1.0, 0.02), 4))
+print("  simulate_neuron:", np.round(simulate_neuron(ev, [w], 1.0, tau_mp=0.02, T_ref=0.0).spike_times[0], 4))
 
 
 # %% [markdown]
@@ -243,7 +245,7 @@ def my_simulate(events, weights, v_th, tau_mp):
 
 
 # %% tags=["check"]
-nb01.check_bug_hunt(my_simulate)
+nb01.check_simulate(my_simulate)
 
 # %% [markdown]
 # **Summary.** Eq. 1 (exact leak + input), Eq. 3 (reset by subtraction) and the clip at $-V_{th}$ are

@@ -240,9 +240,10 @@ tf_widget = transfer_explorer()
 tf_widget.widget
 
 # %%
-print("input rate (eps):", tf_widget.rates[:-1].round(0))
-print("measured r_out:  ", tf_widget.measured[:-1].round(0))
-print("Eq. 6 w r_in/V_th:", tf_widget.predicted[:-1].round(0))
+rows = {"input rate r_in (eps)": tf_widget.rates, "measured r_out (eps)": tf_widget.measured,
+        "Eq. 6: w r_in / V_th (eps)": tf_widget.predicted}
+for label, values in rows.items():
+    print(f"{label:<27}" + "".join(f"{v:>7.0f}" for v in values[:-1]))
 
 # %% [markdown]
 # The same check for the WTA layer of section 1: the traces at $T$ against Eq. 6 solved over the
@@ -330,7 +331,8 @@ for n in (5, 6, 7):
 
 # %% [markdown]
 # **EXERCISE.** Write `my_wta_inverse(v, kappa, sigma)`: $(I - \sigma K)^{-1} v$ for a vector `v` over
-# $n$ = `len(v)` active neurons, with the closed form of Eq. 9 (no matrix!).
+# $n$ = `len(v)` active neurons, with the closed form of Eq. 9 (no matrix: the check stops a function
+# that solves or inverts one).
 
 # %% nbgrader={"grade": false, "grade_id": "nb04_my_wta_inverse", "locked": false, "schema_version": 3, "solution": true} tags=["exercise"]
 def my_wta_inverse(v, kappa, sigma):

@@ -43,7 +43,6 @@ import matplotlib.pyplot as plt
 QUICK = os.environ.get("SNNLAB_QUICK") == "1"     # quick mode (used by the tests)
 
 from snnlab import regularizers as R
-from snnlab.widgets_learning import regularizer_trajectories
 from snnlab.exercises import nb06
 
 
@@ -70,7 +69,7 @@ def my_exp_gradient(W, lam, beta):
 
 
 # %% tags=["check"]
-nb06.check_exponential_gradient(my_exp_gradient)
+nb06.check_exp_gradient(my_exp_gradient)
 
 # %% [markdown]
 # The library's Eq. 15 against finite differences of its Eq. 14, and the decay rate per unit weight
@@ -105,31 +104,32 @@ ax.legend(fontsize=8); plt.show()
 # (`widgets_learning.regularizer_trajectories`) — plus one regularizer. For a fair comparison L2 gets
 # $\lambda_{L2} = \beta\lambda$, the exponential's decay rate at $\sum w^2 = 1$.
 #
-# Here are the three trajectories, unlabeled:
+# Here are the three trajectories, unlabeled (`nb06.mystery_curves` runs the toy model and hands them
+# back by letter):
 
 # %%
-mystery = regularizer_trajectories(steps=3000 if QUICK else 6000)
+mystery = nb06.mystery_curves(steps=3000 if QUICK else 6000)
 fig, ax = plt.subplots(figsize=(7, 3.2))
-for letter, name in nb06.MYSTERY.items():
-    ax.plot(mystery[name], lw=1.5, label=f"curve {letter}")
+for letter in ("A", "B", "C"):
+    ax.plot(mystery[letter], lw=1.5, label=f"curve {letter}")
 ax.plot(mystery["none"], ":", color="0.6", label="no regularizer")
 ax.axhline(1, color="k", lw=0.6); ax.set_yscale("log")
 ax.set_xlabel("learning step"); ax.set_ylabel("Σ_j w_ij² (mean over rows)"); ax.legend(fontsize=8); plt.show()
 
 
 # %% [markdown]
-# **EXERCISE.** Which curve is which? Make `which_regularizer()` return a dict mapping `"A"`, `"B"`,
+# **EXERCISE.** Which curve is which? Make `my_which_regularizer()` return a dict mapping `"A"`, `"B"`,
 # `"C"` to `"l2"`, `"max-norm"` or `"exponential"`.
 
-# %% nbgrader={"grade": false, "grade_id": "nb06_which_regularizer", "locked": false, "schema_version": 3, "solution": true} tags=["exercise"]
-def which_regularizer():
+# %% nbgrader={"grade": false, "grade_id": "nb06_my_which_regularizer", "locked": false, "schema_version": 3, "solution": true} tags=["exercise"]
+def my_which_regularizer():
     ### BEGIN SOLUTION
     return {"A": "exponential", "B": "l2", "C": "max-norm"}
     ### END SOLUTION
 
 
 # %% tags=["check"]
-nb06.check_which_regularizer(which_regularizer)
+nb06.check_which_regularizer(my_which_regularizer)
 
 # %% [markdown]
 # Now the labeled explorer: move λ and β (paper: β = 10, λ = 0.002..0.04) and the strength of the
@@ -167,7 +167,7 @@ def my_threshold_reg(counts, rho):
 
 
 # %% tags=["check"]
-nb06.check_threshold_regularization(my_threshold_reg)
+nb06.check_threshold_reg(my_threshold_reg)
 
 # %% [markdown]
 # The batch sum equals the paper's per-event rule, replayed over the spikes of a live simulation
@@ -190,7 +190,7 @@ for b in range(2):
 print("spikes per neuron:          ", out.counts.sum(axis=0))
 print("per-event rule (paper):     ", np.round(per_event, 4))
 print("threshold_regularization:   ", np.round(R.threshold_regularization(out.counts, rho), 4))
-print("sum over the layer:", R.threshold_regularization(out.counts, rho).sum())
+print(f"sum over the layer:          {R.threshold_regularization(out.counts, rho).sum():.1e} (zero up to rounding)")
 
 # %% [markdown]
 # **Dead neurons in training.** We train a 784-100-10 network (hidden WTA κ = −0.4, output κ = −1,
@@ -201,7 +201,7 @@ print("sum over the layer:", R.threshold_regularization(out.counts, rho).sum())
 
 # %%
 import time
-from snnlab.train import Trainer, TrainConfig, encode_batch
+from snnlab.train import Trainer, TrainConfig, TrainingDiverged, encode_batch
 n_batches = 15 if QUICK else 60
 runs = {}
 t0 = time.perf_counter()
@@ -209,20 +209,23 @@ for rho in (0.0, 4e-5, 2e-4):
     tr = Trainer(TrainConfig(hidden=(100,), batch_size=16, rho=rho, seed=0), progress=False)
     probe = encode_batch(tr.test_images[:50], tr.permutation, 0.05, 5000.0, np.random.default_rng(5))
     rng_b = np.random.default_rng(0)
-    hist = {"batch": [], "dead": [], "th": [], "acc": []}
-    for b in range(n_batches + 1):
-        if b % 5 == 0:
-            counts = tr.net.forward(probe)[0].counts.sum(axis=0)
-            hist["batch"].append(b); hist["dead"].append(float(np.mean(counts == 0)))
-            hist["th"].append(tr.net.layers[0].threshold.copy())
-        if b < n_batches:
-            idx = rng_b.integers(0, 60000, 16)
-            hist["acc"].append(tr.train_batch(tr.train_images[idx], tr.train_labels[idx], 0.05, rng_b)["accuracy"])
-    hist["counts"] = counts
+    hist = {"batch": [], "dead": [], "th": [], "acc": [], "diverged": None}
+    try:
+        for b in range(n_batches + 1):
+            if b % 5 == 0:
+                counts = tr.net.forward(probe)[0].counts.sum(axis=0)
+                hist["batch"].append(b); hist["dead"].append(float(np.mean(counts == 0)))
+                hist["th"].append(tr.net.layers[0].threshold.copy())
+                hist["counts"] = counts
+            if b < n_batches:
+                idx = rng_b.integers(0, 60000, 16)
+                hist["acc"].append(tr.train_batch(tr.train_images[idx], tr.train_labels[idx], 0.05, rng_b)["accuracy"])
+    except TrainingDiverged as err:          # the trainer's guard stopped this run: a result, not a crash
+        hist["diverged"] = (b + 1, str(err))
     runs[rho] = hist
-print(f"{3 * n_batches} training batches in {time.perf_counter() - t0:.1f} s")
+print(f"{sum(len(h['acc']) for h in runs.values())} training batches in {time.perf_counter() - t0:.1f} s")
 
-fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(13, 3.2))
+fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(13, 3.4), layout="constrained")
 for (rho, hist), c in zip(runs.items(), ("C3", "C0", "C1")):
     lab = f"ρ = {rho:g}" if rho else "no threshold regularization"
     a1.plot(hist["batch"], hist["dead"], "o-", color=c, label=lab)
@@ -230,21 +233,42 @@ for (rho, hist), c in zip(runs.items(), ("C3", "C0", "C1")):
     a2.plot(hist["batch"], np.median(th, axis=1), "-", color=c, label=lab)
     a2.fill_between(hist["batch"], th.min(axis=1), th.max(axis=1), color=c, alpha=0.15)
     a3.plot(np.sort(hist["counts"])[::-1] / 50, drawstyle="steps-mid", color=c, label=lab)
+    if hist["diverged"]:
+        for ax in (a1, a2):
+            ax.axvline(hist["diverged"][0], color=c, ls="--", lw=1)
+        a1.annotate("diverged", (hist["diverged"][0], 0.0), color=c, fontsize=7, rotation=90, va="bottom", ha="right")
 a1.set_xlabel("training batch"); a1.set_ylabel("fraction of dead hidden neurons"); a1.legend(fontsize=7)
 a2.set_xlabel("training batch"); a2.set_ylabel("hidden V_th (median, min-max band)"); a2.set_yscale("log")
-a3.set_xlabel("hidden neuron (sorted)"); a3.set_ylabel("spikes per test digit"); a3.set_yscale("symlog", linthresh=0.1)
+a3.set_xlabel("hidden neuron (sorted)"); a3.set_ylabel("spikes per test digit (last probe)"); a3.set_yscale("symlog", linthresh=0.1)
 plt.show()
+print(f"{'':<28} {'batches':>7} {'dead hidden neurons':>20} {'hidden V_th':>13} {'train accuracy':>15}")
+print(f"{'':<28} {'trained':>7} {'first -> last probe':>20} {'min..max':>13} {'last 5 batches':>15}")
 for rho, hist in runs.items():
-    print(f"ρ = {rho:<7g}: dead {hist['dead'][0]:.0%} -> {hist['dead'][-1]:.0%};  hidden V_th "
-          f"{hist['th'][-1].min():.3f}..{hist['th'][-1].max():.3f};  train accuracy (last 5 batches) "
-          f"{np.mean(hist['acc'][-5:]):.2f}")
+    lab = f"ρ = {rho:g}" if rho else "ρ = 0 (none)"
+    dead = f"{hist['dead'][0]:.0%} -> {hist['dead'][-1]:.0%}"
+    th = f"{hist['th'][-1].min():.3f}..{hist['th'][-1].max():.3f}"
+    print(f"{lab:<28} {len(hist['acc']):>7} {dead:>20} {th:>13} {np.mean(hist['acc'][-5:]):>15.2f}")
+for rho, hist in runs.items():
+    if hist["diverged"]:
+        print(f"\nρ = {rho:g} stopped in batch {hist['diverged'][0]} of {n_batches}: {hist['diverged'][1]}")
 
 # %% [markdown]
 # Without threshold regularization the winners keep winning and the fraction of dead hidden neurons
 # grows from batch to batch; with $\rho = 4\cdot10^{-5}$ the thresholds of busy neurons rise, those
-# of silent ones fall, and (almost) all neurons stay alive. Too large a batch-summed step overshoots:
-# thresholds jump around and the layer can fall silent altogether — a reason to scale $\rho$ with
-# the batch size or apply it per sample.
+# of silent ones fall, and (almost) all neurons stay alive.
+#
+# **Too large a step.** $\rho = 2\cdot10^{-4}$, summed over a batch of 16, moves the thresholds 16
+# times as far per step as the paper's per-sample rule: they spread far apart (the band in the middle
+# panel), and the quietest neurons sink to the floor (1/5 of the initial threshold). A threshold held
+# at the floor turns the rest of its decrease, $\rho\,(N c_i - C)$, into larger weights (mode "add",
+# section 4 below), so those neurons fire more, the layer's spike count $C$ grows, the next decrease is
+# larger: a loop. In full mode (60 batches) it runs away: the trainer's guard sees the firing explode
+# and raises `snnlab.train.TrainingDiverged` (the line under the table says in which batch and layer).
+# The cell catches it and plots what was recorded up to then (dashed line: where the run stopped); a
+# training script stops there with that message. In quick mode (15 batches) the run has not got that
+# far. Add `floor_mode="clip"` (thresholds stop at the floor, weights untouched) to its `TrainConfig`
+# and the same run stays stable; the cure within the paper's rule is a smaller $\rho$, or a step
+# scaled with the batch size or applied per sample.
 #
 # ## 4. The threshold floor: "scale" (note) vs "add" (paper) — 10 min
 #
@@ -291,13 +315,21 @@ for mode in ("scale", "add"):
 # %%
 from snnlab.dashboard import FLOOR_RUNS, results_dir
 from snnlab.train import read_metrics
+dead = {}
 for mode, name in FLOOR_RUNS.items():
     metrics = read_metrics(results_dir() / name)
     if not metrics:
         print(f"results/{name}: not found (results/INDEX.md gives its command)")
         continue
-    dead = [f"{100 * m['dead_fraction'][0]:.1f}" for m in metrics]
-    print(f"floor {mode!r:8} hidden neurons that never fired, % per epoch: {', '.join(dead)}")
+    dead[mode] = {m["epoch"]: 100 * m["dead_fraction"][0] for m in metrics}
+if dead:
+    last = max(max(d) for d in dead.values())
+    shown = [e for e in (1, 2, 3, 4, 5, 6, 7, 10, 20, 50, 100, 150, 200) if e <= last]
+    print("hidden neurons that never fired in the epoch, % (first layer)")
+    print(f"{'epoch':<22}" + "".join(f"{e:>6}" for e in shown) + f"{'max':>8}{'epochs':>8}")
+    for mode, d in dead.items():
+        cells = "".join(f"{d[e]:>6.1f}" if e in d else f"{'-':>6}" for e in shown)
+        print(f"{'floor ' + repr(mode):<22}" + cells + f"{max(d.values()):>8.1f}{len(d):>8}")
 
 # %% [markdown]
 # **But "add" has a price in a layer without WTA.** In 784-500-500-10 the second hidden layer has no
@@ -309,16 +341,22 @@ for mode, name in FLOOR_RUNS.items():
 # ended (the last line of each file):
 
 # %%
+import re
 from snnlab.dashboard import WHATIF_500_500, results_dir
 whatif = results_dir() / WHATIF_500_500
+print(f"{'variant':<11} {'batches':>7}  {'spikes/sample, last batch':>26}  how it ended")
+print(f"{'':<11} {'':>7}  {'L1':>8} {'L2':>8} {'L3':>8}")
 for variant in ("default", "norecenter", "rho0", "clip"):
     f = whatif / f"watch-{variant}.txt"
     if not f.exists():
         print(f"{f}: not found (results/INDEX.md gives its command)")
         continue
-    lines = [line for line in f.read_text().splitlines() if line.startswith(("epoch", "DIVERGED"))]
-    batches = sum(line.startswith("epoch") for line in lines)
-    print(f"{variant:11} {batches:3d} batches, last: {lines[-1][:110]}")
+    lines = f.read_text().splitlines()
+    batches = [line for line in lines if line.startswith("epoch")]
+    spikes = re.search(r"spikes/sample\s+([\d\s]+)\|", batches[-1]).group(1).split() if batches else []
+    diverged = [line for line in lines if line.startswith("DIVERGED")]
+    ended = diverged[0].split(". ")[0] if diverged else "still stable at the last batch"
+    print(f"{variant:<11} {len(batches):>7}  " + " ".join(f"{int(n):>8}" for n in spikes) + f"  {ended}")
 
 # %% [markdown]
 # Only the variants whose floor leaves the weights alone (`rho = 0`, or `floor_mode="clip"`) stay

@@ -29,11 +29,11 @@
 # | section | time (quick mode / full mode) |
 # |---|---|
 # | 1. One training step by hand (Eqs. 1-3, 16, 9, 12, 13) — exercise | 15 min |
-# | 2. The trainer with a live dashboard — exercise on dead neurons | 10 min (+ ~10 s run / one 60k epoch of 784-800-10: tens of minutes) |
+# | 2. The trainer with a live dashboard — exercise on dead neurons | 10 min (+ a run of seconds / one 60k epoch of 784-800-10: minutes, the cell prints how long) |
 # | 3. Hidden weights as tiles (Fig. 2B) — exercise | 10 min |
 # | 4. Train with your own settings (widgets) | 10 min + runs of seconds to minutes |
 # | 5. Results of long runs (`results/`) | 5 min |
-# | 6. κ sweep (Fig. 3) | 10 min (+ ~10 s live / the full sweep is a job of hours) |
+# | 6. κ sweep (Fig. 3) | 10 min (+ seconds live in quick mode, minutes in full mode; the stored sweep took longer, the cell says how long) |
 #
 # Paper → code: input encoding (section 3.1) `snnlab.train.encode_batch`; forward pass (Eqs. 1-3,
 # WTA) `Network.forward`; output error (Eq. 16) `snnlab.learning.output_error`; backward pass
@@ -178,6 +178,12 @@ for l, (g_w, g_th) in enumerate(grads):
 # What to watch:
 # * **loss** (Eq. 16, per digit) and **accuracy**: faint = per batch, bold = moving average;
 #   red squares = test accuracy after the epoch (test digits presented for longer than in training);
+#   the bold curve is an exponential moving average of the per-batch training accuracy
+#   (`TrainingDashboard(smoothing=0.9)`: each batch counts 10 %, so it follows roughly the last ten
+#   batches, bias-corrected at the start). The progress bar of full mode shows another number,
+#   `acc`: the running training accuracy of the epoch so far (correct / seen over all digits since
+#   the epoch began, a fraction, not smoothed). It lags the dashboard's curve, because it still
+#   counts the first, untrained batches; at the end of the epoch it is the `train_accuracy` below;
 # * **firing rate** (log scale): spikes per neuron per digit, per layer;
 # * **dead neurons**: hidden neurons that have not fired on any digit so far (solid) or on the last
 #   batch (dotted); a layer falling silent is the typical failure of a too large learning rate;
@@ -200,12 +206,21 @@ for k in ("train_accuracy", "test_accuracy", "test_silent_fraction", "spikes_per
           "dead_fraction", "mean_threshold", "samples_per_s"):
     v = metrics[k]
     print(f"{k:30s}", np.round(v, 3) if isinstance(v, list) else round(v, 3))
+print(f"\none epoch of {len(trainer.train_labels)} digits in {metrics['train_time_s']:.0f} s")
+h = dash.h
+print("dashboard, smoothed training accuracy after ... digits:")
+for n_seen in (100, 300, 1000, 10000, h["samples"][-1]):
+    i = int(np.searchsorted(h["samples"], n_seen))
+    if i < len(h["samples"]):
+        print(f"  {h['samples'][i]:>6}: {h['acc_s'][i]:5.1f}%   (loss {h['loss_s'][i]:.3f})")
+print(f"test accuracy after this epoch: {100 * metrics['test_accuracy']:.1f}% on {len(trainer.test_labels)} digits "
+      f"({metrics['test_duration_s'] * 1e3:.0f} ms); the paper (Table 2): 98.56-98.71% after 200 epochs at 1 s")
 
 
 # %% [markdown]
-# *Reading it.* With the paper's constants the network learns within a few hundred digits: the loss
-# falls, the accuracy climbs, almost no neuron is dead. The test accuracy after one short epoch is far
-# from the paper's 98.6% (Table 2) — that needs 60,000 digits × many epochs (section 5).
+# *Reading it.* The printout above gives the numbers to the curves: how fast the smoothed training
+# accuracy climbs over the first few hundred digits, how many hidden neurons are dead at the end, and
+# how far one epoch is from the paper's Table 2, which needs 60,000 digits × 200 epochs (section 5).
 #
 # **EXERCISE.** Write `my_dead_fraction(counts)`: `counts` is an array (samples, neurons) of spike
 # counts of one layer; return the fraction of neurons that fired on *none* of the samples.
@@ -272,10 +287,10 @@ nb07.check_unpermute(my_unpermute)
 # training, and the *change* of the weights since initialization, with and without undoing the
 # permutation. The red bar under each tile is the neuron's threshold (half a tile = the initial
 # $V_{th}$). In Fig. 2B (784-100-10 after full training) the tiles look like strokes and digit
-# parts. After a short run the random initial weights still dominate the tiles; the change since
-# initialization shows what has been learned so far: digit-shaped blobs — and without un-permuting,
-# the same change looks like noise. (In full mode, or after a longer run, look at the tiles of the
-# dashboard.)
+# parts. After the short run of quick mode the random initial weights still dominate the tiles; the
+# change since initialization shows what has been learned so far — and without un-permuting, the same
+# change looks like noise. (In full mode the section-2 network is a 784-800-10; look at its tiles in
+# the dashboard too.)
 
 # %%
 def show_tiles(ax, weights, thresholds, permutation, th0, title):
@@ -306,19 +321,22 @@ print("the fresh network equals the trainer's initial one:",
 # Sliders for the hidden layer's κ, τ_mp, T_ref, α, the learning rate $\eta_w$, the number of hidden
 # neurons and of training digits; defaults are the paper's (Table 1; N = 100 as in Figs. 2B and 3).
 # **Train** builds a `TrainConfig` with `config_from_controls(values)` (ms → s) and trains one epoch
-# with the dashboard; the test uses 500 digits at 100 ms.
+# with the dashboard; the test uses 500 digits at 100 ms. The `TrainConfig` under the sliders is the
+# one **Train** will use: it is rebuilt whenever a slider moves (`snnlab.widgets.live_text`).
 #
 # Things to try: κ = 0 (no WTA) vs −0.4 vs −1; τ_mp = 5 ms; α = 10; η_w = 0.05 (watch the firing
 # and the dead neurons); T_ref = 0.
 
 # %%
+from snnlab.widgets import config_text, live_text
 tc = train_controls(every=5)
-display(tc.widget)
-print(tc.config())
+tc_config = live_text(tc, lambda: config_text(tc.config()))      # follows the sliders
+display(tc.widget, tc_config.widget)
 
 # %%
 if QUICK:      # what clicking "Train" does, on a very small run
     tc.update(hidden=50, train_samples=300)
+    print(tc_config.text)      # the text under the sliders has followed: hidden=(50,), train_samples=300
     tc.run()
     print(tc.result.value)
 
@@ -398,13 +416,18 @@ else:
 # noisy (2,000 test digits) and cannot show long-run effects, so the readout was also compared over
 # many epochs of `pi-mnist-800` (same seed; the second cell reads the three runs' logs). The defaults
 # of `TrainConfig` follow these measurements: readout "count", error to silent output neurons
-# (without it a silent target neuron never learns, and accuracy stays near chance), batch size 32;
-# ρ is judged by the multi-epoch runs (`results/ablations/rho/`, `results/archive/HISTORY.md`).
+# (without it a silent target neuron never learns: compare the two `silent_output_error` rows with
+# chance, 10 %); the batch size (default 32) lies between the two measured ones; ρ is judged by the
+# multi-epoch runs (`results/ablations/rho/`, `results/archive/HISTORY.md`). The cell prints the
+# defaults next to the file.
 
 # %%
 choices = load_choices()
 print(choices_table(choices) if choices else
       f"no results/{CHOICES} yet: python benchmarks/learning_choices.py --vary readout=end,integral,count --out results/{CHOICES}")
+defaults = TrainConfig()
+print(f"\nTrainConfig defaults: readout={defaults.readout!r}, silent_output_error={defaults.silent_output_error}, "
+      f"batch_size={defaults.batch_size}, rho={defaults.rho:g}")
 
 # %%
 from snnlab.train import read_metrics
@@ -425,8 +448,9 @@ else:
 # presentations, so the long runs' checkpoints were also tested at 1 s on all 10k test digits
 # (`snnlab evaluate CKPT --duration 1.0 > evaluate-1s-epochN.json`; the commands are in each folder's
 # `command.txt`). The cell plots those files as they are. Crosses are the same checkpoint tested with
-# other Poisson input (`--seed`): their spread is the test noise, so a difference of a tenth of a
-# point between two epochs means little. The grey band is the paper's range over epochs 181-200.
+# other Poisson input (`--seed`): their spread is the test noise (the cell prints it), and a
+# difference between two epochs smaller than that spread means little. The grey band is the paper's
+# range over epochs 181-200.
 
 # %%
 long_runs = {name: READOUT_RUNS[name] for name in ("end", "count")}
@@ -445,8 +469,14 @@ if any(tests_1s.values()):
         ax.plot(epochs, mean, "o-", color=f"C{i}", ms=4, label=f"readout {name} ({long_runs[name]})")
         other = [r for r in rows if r["seed"] != EVAL_SEED]
         ax.plot([r["epoch"] for r in other], [100 * r["accuracy"] for r in other], "x", color=f"C{i}")
-        print(f"readout {name}, 1 s test (%), mean over seeds: "
-              + ", ".join(f"{e}: {a:.2f}" for e, a in zip(epochs, mean)))
+        print(f"readout {name}, 1 s test (%), mean over seeds, per epoch:")
+        for j in range(0, len(epochs), 10):
+            print("    " + "".join(f"{e:>4}: {a:.2f} " for e, a in zip(epochs[j:j + 10], mean[j:j + 10])))
+        for e in epochs:
+            seeds = [100 * r["accuracy"] for r in rows if r["epoch"] == e]
+            if len(seeds) > 1:
+                print(f"    epoch {e}: {len(seeds)} seeds, {min(seeds):.2f}..{max(seeds):.2f} "
+                      f"(spread {max(seeds) - min(seeds):.2f} points)")
     ax.set_xlabel("epoch"); ax.set_ylabel("test accuracy at 1 s (%)"); ax.legend(fontsize=7)
     plots.show(fig)
 else:
@@ -473,14 +503,16 @@ for name, folder in long_runs.items():
 # ## 6. κ sweep (Fig. 3) (10 min)
 #
 # Fig. 3 of the paper: test accuracy of 784-N-10 networks (N = 100, 200, 300) against the WTA
-# strength κ of the hidden layer; the best value is κ = −0.4 for all three sizes. Each point there is
-# a fully trained network — the full sweep (`python -m snnlab.sweep --out results/canonical/kappa_sweep`,
-# 3 sizes × 6 values of κ, one 60k epoch each here) is a job of hours, not a notebook cell.
+# strength κ of the hidden layer; in the paper the best value is κ = −0.4 for all three sizes, each
+# point a fully trained network. The repository's sweep (`python -m snnlab.sweep --out
+# results/canonical/kappa_sweep`: 3 sizes × 6 values of κ, one 60k epoch per point) is a job for the
+# command line, not a notebook cell; the second cell below reads what it stored.
 #
 # Live, we train a few tiny networks (quick mode: three values of κ, 1,000 digits, 300 test digits
-# at 100 ms) with `snnlab.sweep.run_point`, the function the sweep script uses. With so little
-# training and one seed per point, differences of a few percent are noise: look at the trend, and at
-# the firing rates.
+# at 100 ms; full mode: five values, 5,000 digits, 1,000 test digits) with `snnlab.sweep.run_point`,
+# the function the sweep script uses. With so little training and one seed per point, differences
+# smaller than a few standard errors of the test (the cell prints it) are noise: look at the trend,
+# and at the firing rates.
 
 # %%
 from snnlab.sweep import run_point
@@ -496,6 +528,9 @@ for k in kappas:
     h = pt["history"][-1]
     print(f"kappa = {k:+.1f}: test {100 * pt['test_accuracy']:.1f}%, hidden "
           f"{h['spikes_per_neuron_per_sample'][0]:.2f} spikes/neuron/digit, dead {h['dead_fraction'][0]:.2f}")
+acc = np.mean([pt["test_accuracy"] for pt in live])
+print(f"standard error of one test accuracy near {100 * acc:.0f}% on {n_test} digits: "
+      f"{100 * np.sqrt(acc * (1 - acc) / n_test):.1f} points")
 
 # %%
 fig, axes = plots.new_figure(1, 2, figsize=(10, 3.6))
@@ -510,6 +545,40 @@ else:
                  ha="center", va="center", fontsize=9, transform=axes[1].transAxes)
     axes[1].set_axis_off()
 plots.show(fig)
+
+# %% [markdown]
+# The stored sweep as a table, and its best κ for each N, computed from the files (one seed per
+# point, so the standard error of each accuracy is printed too):
+
+# %%
+if stored:
+    by_n = {}
+    for p in stored:
+        by_n.setdefault(p["hidden"], {})[p["kappa"]] = p
+    kappas_stored = sorted({p["kappa"] for p in stored})
+    print(f"{'test accuracy (%)':<18}" + "".join(f"{'κ = ' + format(k, '+.1f'):>11}" for k in kappas_stored)
+          + f"{'best κ':>9}{'next best':>16}")
+    for n, pts in sorted(by_n.items()):
+        acc = {k: 100 * p["test_accuracy"] for k, p in pts.items()}
+        ranked = sorted(acc, key=acc.get, reverse=True)
+        second = f"{ranked[1]:+.1f} (-{acc[ranked[0]] - acc[ranked[1]]:.2f})" if len(ranked) > 1 else ""
+        print(f"{'N = ' + str(n):<18}" + "".join(f"{acc[k]:>11.2f}" if k in acc else f"{'-':>11}" for k in kappas_stored)
+              + f"{ranked[0]:>+9.1f}{second:>16}")
+    p0 = stored[0]
+    a, m = np.mean([p["test_accuracy"] for p in stored]), p0["test_samples"]
+    se = 100 * np.sqrt(a * (1 - a) / m)
+    print(f"each point: {p0['epochs']} epoch(s), one seed, tested on {m} digits at "
+          f"{p0['test_presentation_s'] * 1e3:.0f} ms; standard error of one accuracy near {100 * a:.0f}%: {se:.2f} points")
+    for n, pts in sorted(by_n.items()):
+        acc = {k: 100 * p["test_accuracy"] for k, p in pts.items()}
+        best = max(acc, key=acc.get)
+        if -0.4 in acc and best != -0.4:
+            gap = acc[best] - acc[-0.4]
+            print(f"N = {n}: best κ = {best:+.1f}; κ = -0.4 is {gap:.2f} points ({gap / se:.1f} standard errors) lower")
+        elif best == -0.4:
+            print(f"N = {n}: best κ = -0.4, as in the paper")
+    print(f"training time of the stored sweep: {sum(p['wall_time_s'] for p in stored) / 60:.0f} min summed over "
+          f"its {len(stored)} points (the paper: κ = -0.4 best for every N, each point fully trained)")
 
 # %% [markdown]
 # **Summary.** One training step is encode → forward (Eqs. 1-3) → output error (Eq. 16) →

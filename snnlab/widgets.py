@@ -66,6 +66,54 @@ class ControlPanel:
             self.controls[k].value = v
 
 
+class LiveText:
+    """A text that follows a :class:`ControlPanel`: ``text_fn()`` is evaluated again whenever one of
+    the panel's controls changes and shown (monospace) in ``.widget``; ``.text`` is the current text.
+
+    For what a cell would otherwise ``print`` once (e.g. the ``TrainConfig`` that sliders describe),
+    which would then no longer match the sliders after the first move.
+    """
+
+    def __init__(self, panel: ControlPanel, text_fn):
+        self.panel, self.text_fn = panel, text_fn
+        self.widget = W.HTML()
+        self.text = ""
+        for c in panel.controls.values():
+            c.observe(lambda _change: self.refresh(), names="value")
+        self.refresh()
+
+    def refresh(self) -> str:
+        import html
+        try:
+            self.text = str(self.text_fn())
+        except Exception as err:  # noqa: BLE001 - e.g. a setting out of range: say so, in place
+            self.text = f"{type(err).__name__}: {err}"
+        self.widget.value = ("<pre style='font-size: 11px; line-height: 1.3; white-space: pre-wrap; margin: 0'>"
+                             + html.escape(self.text) + "</pre>")
+        return self.text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+
+def live_text(panel: ControlPanel, text_fn) -> LiveText:
+    """``text_fn()`` shown under ``panel`` and recomputed whenever one of its controls changes."""
+    return LiveText(panel, text_fn)
+
+
+def config_text(cfg, width: int = 110) -> str:
+    """A ``TrainConfig`` (or any dataclass) as ``Name(field=value, ...)`` wrapped at ``width``."""
+    import dataclasses
+    import textwrap
+    parts = [f"{f.name}={getattr(cfg, f.name)!r}" for f in dataclasses.fields(cfg)]
+    return textwrap.fill(f"{type(cfg).__name__}(" + ", ".join(parts) + ")", width, subsequent_indent="    ",
+                         break_long_words=False, break_on_hyphens=False)
+
+
 class LiveFigure(ControlPanel):
     """Controls + one figure; subclasses implement :meth:`build` and :meth:`draw`."""
 

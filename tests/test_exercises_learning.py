@@ -1,9 +1,9 @@
-"""Checks of notebooks 04-06 accept right answers and diagnose typical wrong ones."""
+"""Checks of notebooks 04-07 accept right answers and diagnose typical wrong ones."""
 import numpy as np
 import pytest
 
 from snnlab import learning as L
-from snnlab.exercises import nb04, nb05, nb06
+from snnlab.exercises import nb04, nb05, nb06, nb07
 
 # the generic tests (reference passes, every mistake diagnosed, not-done / crash messages) run
 # for every notebook's checks in tests/test_exercises.py; here: right answers written independently
@@ -17,10 +17,20 @@ def test_nb04_trace():
     assert "leaky" in r.message
 
 
+def _closed_form(v, kappa, sigma):
+    n, mu = len(v), abs(kappa)
+    total = sum(v)
+    return [(vi - sigma * mu / (1 + sigma * mu * (n - 1)) * total) / (1 - sigma * mu) for vi in v]
+
+
+def _matrix(v, kappa, sigma):
+    n = len(v)
+    return np.eye(n) - sigma * kappa * (np.ones((n, n)) - np.eye(n))
+
+
 def test_nb04_wta_inverse_closed_form_and_signed_kappa():
-    def dense(v, kappa, sigma):
-        return L.wta_matrix_inverse(len(v), kappa, sigma) @ np.asarray(v)
-    assert nb04.check_wta_inverse(dense, quiet=True)
+    assert nb04.check_wta_inverse(_closed_form, quiet=True)                  # a list: values count
+    assert nb04.check_wta_inverse(lambda *a: np.array(_closed_form(*a)), quiet=True)
 
     def signed(v, kappa, sigma):
         v = np.asarray(v, float)
@@ -29,6 +39,49 @@ def test_nb04_wta_inverse_closed_form_and_signed_kappa():
     with np.errstate(all="ignore"):
         r = nb04.check_wta_inverse(signed, quiet=True)
     assert not r and "signed kappa" in r.message and "n = 6" in r.message
+
+
+def test_nb04_wta_inverse_with_a_matrix_solve_is_named():
+    """The exercise says "no matrix": solving or inverting one is diagnosed, however it is called."""
+    from numpy.linalg import solve                          # imported by name, as a student might
+    solve_fn, inv_fn, dense_fn = np.linalg.solve, np.linalg.inv, L.wta_matrix_inverse
+    students = {"np.linalg.solve": lambda v, k, s: np.linalg.solve(_matrix(v, k, s), v),
+                "np.linalg.inv": lambda v, k, s: np.linalg.inv(_matrix(v, k, s)) @ np.asarray(v),
+                "solve by name": lambda v, k, s: solve(_matrix(v, k, s), v),
+                "wta_matrix_inverse": lambda v, k, s: L.wta_matrix_inverse(len(v), k, s) @ np.asarray(v)}
+    for what, f in students.items():
+        r = nb04.check_wta_inverse(f, quiet=True)
+        assert not r and "use the closed form of Eq. 9, not a matrix solve" in r.message, what
+    # the functions are back afterwards
+    assert np.linalg.solve is solve_fn and np.linalg.inv is inv_fn and L.wta_matrix_inverse is dense_fn
+    assert solve is solve_fn
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    r = nb04.check_wta_inverse(lambda v, k, s: scipy_linalg.solve(_matrix(v, k, s), v), quiet=True)
+    assert not r and "not a matrix solve" in r.message and "scipy.linalg.solve" in r.message
+
+
+def _fd(side, h=1e-6):
+    """dL/dV_th by finite differences: side 0 central, +1 forward, -1 backward."""
+    def fd(W, x, th, y, kappa, sigma, h_unused=1e-6):
+        g = []
+        for i in range(len(th)):
+            tp, tm = th.copy(), th.copy()
+            tp[i] += h
+            tm[i] -= h
+            lp, lm = (nb04.loss_of_thresholds(W, x, t, y, kappa, sigma) for t in (tp, tm))
+            l0 = nb04.loss_of_thresholds(W, x, th, y, kappa, sigma)
+            g.append({0: (lp - lm) / (2 * h), 1: (lp - l0) / h, -1: (l0 - lm) / h}[side])
+        return g                                             # a list: values count
+    return fd
+
+
+@pytest.mark.parametrize("h", [1e-6, 1e-5, 1e-4, 1e-3])
+def test_nb04_forward_difference_is_named_central_accepted(h):
+    assert nb04.check_fd_threshold_gradient(_fd(0, h), quiet=True)
+    r = nb04.check_fd_threshold_gradient(_fd(+1, h), quiet=True)
+    assert not r and "one-sided (forward) difference" in r.message and "CENTRAL" in r.message
+    r = nb04.check_fd_threshold_gradient(_fd(-1, h), quiet=True)
+    assert not r and "one-sided (backward) difference" in r.message
 
 
 def test_nb04_threshold_sign():
@@ -68,8 +121,8 @@ def test_nb05_expected_sum_matches_init_dense():
 def test_nb06():
     def eg(W, lam, beta):
         return beta * lam * W * np.exp(beta * ((W ** 2).sum(axis=1, keepdims=True) - 1))
-    assert nb06.check_exponential_gradient(eg, quiet=True)
-    r = nb06.check_exponential_gradient(lambda W, lam, beta: eg(W, lam, beta) / beta, quiet=True)
+    assert nb06.check_exp_gradient(eg, quiet=True)
+    r = nb06.check_exp_gradient(lambda W, lam, beta: eg(W, lam, beta) / beta, quiet=True)
     assert "missing the factor beta" in r.message
     assert nb06.check_which_regularizer(lambda: dict(nb06.MYSTERY), quiet=True)
     r = nb06.check_which_regularizer(lambda: {"A": "max-norm", "B": "l2", "C": "exponential"}, quiet=True)
@@ -78,8 +131,8 @@ def test_nb06():
     def tr(counts, rho):
         c = counts.sum(axis=0)
         return rho * (len(c) * c - c.sum())
-    assert nb06.check_threshold_regularization(tr, quiet=True)
-    r = nb06.check_threshold_regularization(lambda c, rho: rho * len(c[0]) * c.sum(axis=0), quiet=True)
+    assert nb06.check_threshold_reg(tr, quiet=True)
+    r = nb06.check_threshold_reg(lambda c, rho: rho * len(c[0]) * c.sum(axis=0), quiet=True)
     assert "does not sum to zero" in r.message and "rho N_w" in r.message
 
 
@@ -89,3 +142,37 @@ def test_mystery_curves_are_what_the_check_says():
     assert r[nb06.MYSTERY["C"]].max() <= 1 + 1e-9                   # max-norm: the cap
     assert r[nb06.MYSTERY["B"]].max() > 3                           # L2: overshoots
     assert r[nb06.MYSTERY["A"]].max() < 2                           # exponential: near 1
+
+
+def test_nb06_other_types_and_spellings():
+    def eg(W, lam, beta):
+        return (beta * lam * W * np.exp(beta * ((W ** 2).sum(axis=1, keepdims=True) - 1))).tolist()
+    assert nb06.check_exp_gradient(eg, quiet=True)                           # nested lists
+    assert nb06.check_threshold_reg(lambda c, rho: list(rho * (len(c[0]) * np.sum(c, axis=0) - np.sum(c))),
+                                    quiet=True)
+    right = {k: v for k, v in nb06.MYSTERY.items()}
+    spelled = {"l2": "L2", "max-norm": "Max norm", "exponential": "exp"}
+    assert nb06.check_which_regularizer(lambda: {k.lower(): spelled[v] for k, v in right.items()}, quiet=True)
+    r = nb06.check_which_regularizer(lambda: {"A": "max-norm", "B": "l2", "C": "exponential"}, quiet=True)
+    assert "snnlab gives" not in r.message                       # a wrong guess does not show the answer
+
+
+def test_nb06_mystery_curves_do_not_need_the_answer_key():
+    curves = nb06.mystery_curves(steps=500)
+    assert sorted(curves) == ["A", "B", "C", "none"]
+    from snnlab.widgets_learning import regularizer_trajectories
+    traj = regularizer_trajectories(steps=500)
+    for letter, name in nb06.MYSTERY.items():
+        np.testing.assert_array_equal(curves[letter], traj[name])
+
+
+def test_nb07_other_types():
+    def oe(counts, label):
+        c = np.asarray(counts, float)
+        o = c / c.max() if c.max() > 0 else np.zeros_like(c)
+        d = o - np.eye(10)[label]
+        n = np.count_nonzero(d)
+        return list(d / np.sqrt(n)) if n else [0] * 10
+    assert nb07.check_output_error(oe, quiet=True)
+    assert nb07.check_dead_fraction(lambda c: np.mean(np.sum(c, axis=0) == 0), quiet=True)   # np.float64
+    assert nb07.check_unpermute(lambda w, p: [w[list(p).index(i)] for i in range(len(p))], quiet=True)

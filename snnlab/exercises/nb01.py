@@ -1,4 +1,5 @@
-"""Checks for notebooks/01_lif_neuron.ipynb: leak, one event step, first crossing, bug hunt.
+"""Checks for notebooks/01_lif_neuron.ipynb: my_leak, my_event_step, my_first_crossing_time and the
+bug hunt (my_simulate).
 
 Every reference is computed by snnlab: :func:`snnlab.neuron.leak` and
 :func:`snnlab.neuron.simulate_neuron` (with ``T_ref = 0``: no dynamic weight in this notebook).
@@ -14,9 +15,9 @@ from ..neuron import leak, simulate_neuron
 from ..teaching import regular_events
 from . import Case, Check, Mistake
 
-# ---------------------------------------------------------------- leak(v, dt, tau_mp), Eq. 1
+# ------------------------------------------------------------- my_leak(v, dt, tau_mp), Eq. 1
 check_leak = Check(
-    "leak(v, dt, tau_mp)", leak,
+    "my_leak(v, dt, tau_mp)", leak,
     cases=[Case((1.0, 0.005, 0.020), "a positive membrane decaying for 5 ms"),
            Case((-0.5, 0.040, 0.020), "a negative membrane decaying for 2 tau"),
            Case((0.8, 0.0, 0.020), "dt = 0 (two events at the same time)"),
@@ -38,7 +39,7 @@ check_leak = Check(
     arg_names=("v", "dt", "tau_mp"), reference_name="snnlab.neuron.leak")
 
 
-# -------------------------------------------- event_step(v, dt, w, v_th, tau_mp), Eqs. 1 and 3
+# ----------------------------------------- my_event_step(v, dt, w, v_th, tau_mp), Eqs. 1 and 3
 def _reference_step(v, dt, w, v_th, tau_mp):
     """One event of snnlab.neuron.simulate_neuron: a first event at t=0 sets V = v (needs
     -v_th <= v < v_th), the second (weight w, dt later) is the step asked for.  T_ref = 0."""
@@ -72,7 +73,7 @@ def _step_model(leak_on=True, leak_after=False, reset="subtract", clip="-vth", g
 
 
 check_event_step = Check(
-    "event_step(v, dt, w, v_th, tau_mp)", _reference_step,
+    "my_event_step(v, dt, w, v_th, tau_mp)", _reference_step,
     cases=[Case((0.5, 0.010, 0.2, 1.0, 0.020), "the leak before the input, no spike"),
            Case((0.3, 0.030, 0.8, 1.0, 0.020), "leak decides: no spike with the leak, a spike without it"),
            Case((0.9, 0.001, 0.6, 1.0, 0.020), "a spike and the reset"),
@@ -108,7 +109,7 @@ check_event_step = Check(
     reference_name="snnlab.neuron.simulate_neuron (one event, T_ref = 0)")
 
 
-# ------------------------------------- first_crossing_time(w, v_th, tau_mp, rate), from Eq. 1
+# ---------------------------------- my_first_crossing_time(w, v_th, tau_mp, rate), from Eq. 1
 def _reference_first_crossing(w, v_th, tau_mp, rate, n_max=3000):
     """Simulated: regular input at 1/rate, 2/rate, ...; the first output spike (inf if none)."""
     ev = regular_events(rate, (n_max + 0.5) / rate)
@@ -129,8 +130,8 @@ def _continuous(w, v_th, tau, rate):
     return -tau * math.log(arg) if arg > 0 else math.inf
 
 
-check_first_crossing = Check(
-    "first_crossing_time(w, v_th, tau_mp, rate)", _reference_first_crossing,
+check_first_crossing_time = Check(
+    "my_first_crossing_time(w, v_th, tau_mp, rate)", _reference_first_crossing,
     cases=[Case((0.3, 1.0, 0.020, 200.0), "moderate input, tau 20 ms"),
            Case((0.25, 1.5, 0.010, 1000.0), "fast input, V_th = 1.5"),
            Case((0.5, 1.0, 0.050, 50.0), "slow input, long tau"),
@@ -191,7 +192,7 @@ def _reference_sim(events, weights, v_th, tau_mp):
 _BH_EV = poisson_encode(np.ones(6), total_rate=3000.0, duration=0.08, rng=4)
 _BH_W = np.array([0.35, 0.3, 0.25, -0.6, 0.3, -0.9])
 
-check_bug_hunt = Check(
+check_simulate = Check(
     "my_simulate(events, weights, v_th, tau_mp)", _reference_sim,
     cases=[Case((_BH_EV, _BH_W, 1.0, 0.020), "mixed excitatory / inhibitory Poisson input"),
            Case((_BH_EV, _BH_W * 2, 1.5, 0.005), "stronger input, short tau_mp"),
@@ -206,4 +207,8 @@ check_bug_hunt = Check(
     ],
     hint="look at the line that computes the leak: which time difference belongs in the exponent?",
     arg_names=("events", "weights", "v_th", "tau_mp"),
-    reference_name="snnlab.neuron.simulate_neuron (T_ref = 0)")
+    reference_name="snnlab.neuron.simulate_neuron (T_ref = 0)",
+    explain="the bug was the leak: exp(-t / tau_mp) decays the membrane by the absolute time t of the "
+            "event, so late in the train every input finds V almost erased; between two events the membrane "
+            "decays only for the time since the previous event, exp(-(t - t_prev) / tau_mp) (Eq. 1), which "
+            "needs t_prev, updated at every event.")

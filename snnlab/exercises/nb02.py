@@ -1,4 +1,5 @@
-"""Checks for notebooks/02_dynamic_weight.ipynb: w_dyn (Eq. 2), recovery time, hard refractory.
+"""Checks for notebooks/02_dynamic_weight.ipynb: my_w_dyn (Eq. 2), my_recovery_time, my_simulate_hard
+(the hard refractory period).
 
 References: :func:`snnlab.neuron.dynamic_weight` and :func:`snnlab.teaching.simulate_variant`
 (``refractory="hard"``), which is tested to equal :func:`snnlab.neuron.simulate_group` for the
@@ -13,13 +14,13 @@ import numpy as np
 from ..events import poisson_encode
 from ..neuron import dynamic_weight, leak, simulate_neuron
 from ..teaching import regular_events, simulate_variant
-from . import Case, Check, Mistake
+from . import Case, Check, Mistake, same
 
 INF = math.inf
 
-# ----------------------------------------------------------- w_dyn(t, t_out, T_ref), Eq. 2
+# -------------------------------------------------------- my_w_dyn(t, t_out, T_ref), Eq. 2
 check_w_dyn = Check(
-    "w_dyn(t, t_out, T_ref)", dynamic_weight,
+    "my_w_dyn(t, t_out, T_ref)", dynamic_weight,
     cases=[Case((0.0105, 0.010, 0.001), "half-way through the refractory period"),
            Case((0.0102, 0.010, 0.001), "early in the refractory period"),
            Case((0.0110, 0.010, 0.002), "T_ref = 2 ms"),
@@ -43,7 +44,7 @@ check_w_dyn = Check(
     arg_names=("t", "t_out", "T_ref"), reference_name="snnlab.neuron.dynamic_weight")
 
 
-# --------------------------------------------------- recovery_time(fraction, T_ref), from Eq. 2
+# ------------------------------------------------ my_recovery_time(fraction, T_ref), from Eq. 2
 def _reference_recovery(fraction, T_ref):
     """Invert snnlab.neuron.dynamic_weight numerically (bisection on the time since t_out)."""
     lo, hi = 0.0, T_ref
@@ -56,8 +57,21 @@ def _reference_recovery(fraction, T_ref):
     return hi
 
 
+def _recovery_table(student, T_ref=0.001):
+    """Shown after a right answer: the student's times, and w_dyn there by the library."""
+    lines = [f"with T_ref = {T_ref * 1e3:g} ms:"]
+    for f in (0.25, 0.5, 0.9):
+        dt = float(student(f, T_ref))
+        lines.append(f"  w_dyn = {f:4.2f} after {dt * 1e3:.4f} ms   (snnlab.neuron.dynamic_weight there: "
+                     f"{dynamic_weight(dt, 0.0, T_ref):.6f})")
+    half, most = (100 * float(student(f, T_ref)) / T_ref for f in (0.5, 0.9))
+    lines.append(f"so half of the weight is back only after {half:.0f} % of T_ref, 90 % after {most:.0f} %: the "
+                 "quadratic recovery is slow at first and fast at the end.")
+    return "\n".join(lines)
+
+
 check_recovery_time = Check(
-    "recovery_time(fraction, T_ref)", _reference_recovery,
+    "my_recovery_time(fraction, T_ref)", _reference_recovery,
     cases=[Case((0.25, 0.001), "a quarter of the weight, T_ref = 1 ms"),
            Case((0.5, 0.002), "half of the weight, T_ref = 2 ms"),
            Case((0.81, 0.001), "81 % of the weight"),
@@ -71,11 +85,11 @@ check_recovery_time = Check(
                 "time since the spike.", lambda f, T: T - T * math.sqrt(f)),
     ],
     hint="w_dyn(dt) = (dt / T_ref)^2 for dt < T_ref: set it equal to `fraction` and solve for dt.",
-    arg_names=("fraction", "T_ref"), compare=lambda a, b: abs(a - b) <= 1e-9 * max(abs(b), 1e-12),
-    reference_name="snnlab.neuron.dynamic_weight (inverted numerically)")
+    arg_names=("fraction", "T_ref"), compare=lambda a, b: same(a, b, rtol=1e-9, atol=1e-15),
+    reference_name="snnlab.neuron.dynamic_weight (inverted numerically)", explain=_recovery_table)
 
 
-# ---------------------------------- simulate_hard(events, weights, v_th, tau_mp, T_ref)
+# ------------------------------- my_simulate_hard(events, weights, v_th, tau_mp, T_ref)
 def _reference_hard(events, weights, v_th, tau_mp, T_ref):
     return simulate_variant(events, weights, v_th, tau_mp, T_ref, refractory="hard").spike_times[0]
 
@@ -102,8 +116,8 @@ def _hard_model(integrate_during=True, fire_during=False, reset="subtract", clip
 _EV_REG = regular_events(2000.0, 0.05)
 _EV_POI = poisson_encode(np.ones(3), total_rate=4000.0, duration=0.06, rng=7)
 
-check_hard_refractory = Check(
-    "simulate_hard(events, weights, v_th, tau_mp, T_ref)", _reference_hard,
+check_simulate_hard = Check(
+    "my_simulate_hard(events, weights, v_th, tau_mp, T_ref)", _reference_hard,
     cases=[Case((_EV_REG, np.array([0.45]), 1.0, 0.020, 0.003), "fast regular input, T_ref = 3 ms"),
            Case((_EV_POI, np.array([0.5, 0.4, -1.2]), 1.0, 0.020, 0.002),
                 "Poisson input with an inhibitory channel, T_ref = 2 ms"),

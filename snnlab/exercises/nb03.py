@@ -1,4 +1,5 @@
-"""Checks for notebooks/03_winner_take_all.ipynb: one WTA step, inhibition to the floor, winner share.
+"""Checks for notebooks/03_winner_take_all.ipynb: my_wta_step (one WTA step), my_spikes_to_floor
+(inhibition to the floor), my_winner_share.
 
 References: :func:`snnlab.neuron.simulate_group` (probed with crafted events, see
 :func:`_reference_wta_step`) and :func:`snnlab.teaching.winner_share`.
@@ -17,7 +18,7 @@ from . import Case, Check, Mistake
 _TAU, _TREF = 0.020, 0.001
 
 
-# ------------------------------------------------ wta_step(v, v_th, kappa) -> (v, fired, refr)
+# --------------------------------------------- my_wta_step(v, v_th, kappa) -> (v, fired, refr)
 def _reference_wta_step(v, v_th, kappa):
     """snnlab.neuron.simulate_group on one event whose weights are ``v`` (so V = v after the
     integration, -v_th <= v < 2 v_th), then a tiny probe input T_ref/2 later: the probe gets
@@ -62,7 +63,7 @@ def _wta_model(scale="inhibited", self_inhibit=False, refractory_all=True, clip=
 
 _TH = np.array([1.0, 2.0, 0.5, 1.5])
 check_wta_step = Check(
-    "wta_step(v, v_th, kappa)", _reference_wta_step,
+    "my_wta_step(v, v_th, kappa)", _reference_wta_step,
     cases=[Case((np.array([1.2, 0.5, 0.1, 0.3]), _TH, -0.4), "neuron 0 (V_th = 1) wins"),
            Case((np.array([0.2, 2.1, 0.1, 1.0]), _TH, -0.4), "neuron 1 (V_th = 2) wins"),
            Case((np.array([1.1, 2.2, 0.2, 0.9]), _TH, -0.3), "two winners at once"),
@@ -93,7 +94,7 @@ check_wta_step = Check(
     arg_names=("v", "v_th", "kappa"), reference_name="snnlab.neuron.simulate_group")
 
 
-# --------------------------------------------- spikes_to_floor(v, v_th, kappa)
+# ------------------------------------------ my_spikes_to_floor(v, v_th, kappa)
 def _reference_floor(v, v_th, kappa, n_max=200):
     """Neuron 0 starts at V = v; neuron 1 fires at every following event (kappa-inhibiting
     neuron 0); count the spikes until neuron 0 sits at the floor -V_th (snnlab simulate_group,
@@ -109,7 +110,7 @@ def _reference_floor(v, v_th, kappa, n_max=200):
 
 
 check_spikes_to_floor = Check(
-    "spikes_to_floor(v, v_th, kappa)", _reference_floor,
+    "my_spikes_to_floor(v, v_th, kappa)", _reference_floor,
     cases=[Case((0.3, 1.0, -0.4), "V_th = 1, kappa = -0.4"),
            Case((0.3, 2.0, -0.4), "V_th = 2: the same kappa pushes harder"),
            Case((0.35, 0.5, -0.15), "V_th = 0.5, weak inhibition"),
@@ -130,13 +131,26 @@ check_spikes_to_floor = Check(
     arg_names=("v", "v_th", "kappa"), reference_name="snnlab.neuron.simulate_group")
 
 
-# --------------------------------------------------- winner_share(spike_times)
+# ------------------------------------------------ my_winner_share(spike_times)
+def _first_to_fire_share(spike_times):
+    counts = [len(s) for s in spike_times]
+    if not sum(counts):
+        return 0.0
+    first = min((s[0], i) for i, s in enumerate(spike_times) if s)[1]
+    return counts[first] / sum(counts)
+
+
 check_winner_share = Check(
-    "winner_share(spike_times)", winner_share,
+    "my_winner_share(spike_times)", winner_share,
     cases=[Case(([[0.001, 0.002, 0.003], [0.0015], []],), "3 neurons, one clear winner"),
            Case(([[0.001], [0.002, 0.004], [0.003]],), "the winner is not neuron 0"),
+           Case(([[0.004, 0.006], [0.002, 0.005, 0.007], [0.001]],),
+                "the winner is neither neuron 0 nor the neuron that fired first"),
            Case(([[], [], []],), "nobody fired")],
     mistakes=[
+        Mistake("you took the share of the neuron that fired FIRST; the winner is the neuron with the *most* "
+                "spikes (the earliest spike says who won the first competition, not who wins most of them).",
+                _first_to_fire_share),
         Mistake("you took neuron 0's share; the winner is the neuron with the *most* spikes.",
                 lambda st: len(st[0]) / sum(map(len, st)) if sum(map(len, st)) else 0.0),
         Mistake("divide by the total number of spikes, not by the number of neurons.",

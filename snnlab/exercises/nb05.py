@@ -1,5 +1,5 @@
-"""Checks for notebooks/05_init_and_error_normalization.ipynb: Eq. 10 bounds, E[sum w^2]
-(Eq. 11, and the reading note's claim), Eq. 12 error normalization.
+"""Checks for notebooks/05_init_and_error_normalization.ipynb: my_init_bounds (Eq. 10),
+my_expected_sum_w2 (Eq. 11, and the reading note's claim), my_normalized_backprop (Eq. 12).
 
 References: :func:`snnlab.network.init_dense` (Eq. 10), :func:`snnlab.learning.backprop_error`
 and :func:`snnlab.learning.normalized_delta` (Eq. 12).
@@ -13,7 +13,7 @@ from ..network import init_dense
 from . import Case, Check, Mistake
 
 
-# ---------------------------------------------------------------- init_bounds(M, alpha), Eq. 10
+# ------------------------------------------------------------- my_init_bounds(M, alpha), Eq. 10
 def _reference_init_bounds(M, alpha):
     """(a, V_th) of snnlab.network.init_dense: weights ~ U[-a, a], threshold V_th (paper variant)."""
     th = float(init_dense(M, 1, alpha=alpha, rng=0).threshold[0])
@@ -21,7 +21,7 @@ def _reference_init_bounds(M, alpha):
 
 
 check_init_bounds = Check(
-    "init_bounds(M, alpha)", _reference_init_bounds,
+    "my_init_bounds(M, alpha)", _reference_init_bounds,
     cases=[Case((784, 5.0), "the first hidden layer of PI-MNIST (M = 784)"),
            Case((800, 3.0), "an output layer after 800 hidden neurons"),
            Case((100, 10.0), "few inputs, large alpha")],
@@ -42,14 +42,14 @@ check_init_bounds = Check(
     arg_names=("M", "alpha"), reference_name="snnlab.network.init_dense")
 
 
-# --------------------------------------------------------- expected_sum_w2(M, a), Eq. 11
+# ------------------------------------------------------ my_expected_sum_w2(M, a), Eq. 11
 def _reference_sum_w2(M, a):
     """E[sum_k w_k^2] for M independent w_k ~ U[-a, a]: M * E[w^2] = M * (1/2a) int w^2 dw = M a^2 / 3."""
     return M * a ** 2 / 3.0
 
 
 check_expected_sum_w2 = Check(
-    "expected_sum_w2(M, a)", _reference_sum_w2,
+    "my_expected_sum_w2(M, a)", _reference_sum_w2,
     cases=[Case((784, np.sqrt(3 / 784)), "the paper's bound: must give 1 (Eq. 11)"),
            Case((784, 5.0 / np.sqrt(784)), "the reading note's bound alpha / sqrt(M), alpha = 5"),
            Case((10, 2.0), "a small made-up case")],
@@ -68,7 +68,7 @@ check_expected_sum_w2 = Check(
     arg_names=("M", "a"), reference_name="M * Var(U[-a, a])")
 
 
-# ------------------------------- normalized_backprop(delta_upper, W_upper, active, threshold), Eq. 12
+# ---------------------------- my_normalized_backprop(delta_upper, W_upper, active, threshold), Eq. 12
 def _reference_backprop(delta_upper, W_upper, active, threshold):
     return normalized_delta(backprop_error(delta_upper, W_upper, active), active, threshold, 0.0)
 
@@ -108,7 +108,7 @@ def _bp_cases():
 
 
 check_normalized_backprop = Check(
-    "normalized_backprop(delta_upper, W_upper, active, threshold)", _reference_backprop,
+    "my_normalized_backprop(delta_upper, W_upper, active, threshold)", _reference_backprop,
     cases=_bp_cases(),
     mistakes=[
         Mistake("the factor sqrt(N / n) is missing (that is the reading note's variant, which keeps only "

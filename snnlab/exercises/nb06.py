@@ -1,8 +1,9 @@
-"""Checks for notebooks/06_regularizers.ipynb: Eq. 15, which regularizer gives which trajectory,
-batch-summed threshold regularization (section 2.3.2).
+"""Checks for notebooks/06_regularizers.ipynb: my_exp_gradient (Eq. 15), my_which_regularizer (which
+regularizer gives which trajectory), my_threshold_reg (batch-summed threshold regularization,
+section 2.3.2); and :func:`mystery_curves`, the unlabeled trajectories the notebook plots.
 
 References: :func:`snnlab.regularizers.exponential_gradient`,
-:func:`snnlab.widgets_learning.regularizer_trajectories` (the mystery curves),
+:func:`snnlab.widgets_learning.regularizer_trajectories` (the mystery curves, :func:`mystery_curves`),
 :func:`snnlab.regularizers.threshold_regularization`.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ..regularizers import exponential_gradient, threshold_regularization
 from . import Case, Check, Mistake
 
 
-# ------------------------------------------------- exp_gradient(W, lam, beta), Eq. 15
+# ---------------------------------------------- my_exp_gradient(W, lam, beta), Eq. 15
 def _eg_model(beta_on=True, per_element=False, w_on=True, note=False, half=False, axis=1):
     def g(W, lam, beta):
         W = np.asarray(W, float)
@@ -32,8 +33,8 @@ def _eg_model(beta_on=True, per_element=False, w_on=True, note=False, half=False
 
 
 _W1 = np.array([[0.5, -0.4, 0.3, 0.6], [0.2, 0.1, -0.3, 0.2], [0.7, 0.7, 0.1, -0.2]])
-check_exponential_gradient = Check(
-    "exp_gradient(W, lam, beta)", exponential_gradient,
+check_exp_gradient = Check(
+    "my_exp_gradient(W, lam, beta)", exponential_gradient,
     cases=[Case((_W1, 0.01, 10.0), "three rows: squared norms 0.86, 0.18 and 1.03"),
            Case((_W1[:1] * 1.5, 0.002, 10.0), "one row far above the target norm 1"),
            Case((_W1.T, 0.04, 3.0), "four rows of three weights, beta = 3")],
@@ -56,7 +57,7 @@ check_exponential_gradient = Check(
     arg_names=("W", "lam", "beta"), reference_name="snnlab.regularizers.exponential_gradient")
 
 
-# --------------------------------------------------- which_regularizer() -> dict of curve names
+# ------------------------------------------------ my_which_regularizer() -> dict of curve names
 NAMES = ("l2", "max-norm", "exponential")
 #: curve letter -> regularizer in the notebook's mystery plot (fixed; the plot is drawn from it)
 MYSTERY = {"A": "exponential", "B": "l2", "C": "max-norm"}
@@ -75,17 +76,48 @@ def _perm_mistake(perm):
     return Mistake("; ".join(lines) + ".", lambda wrong=wrong: dict(wrong))
 
 
+def mystery_curves(steps=6000, **kwargs) -> dict:
+    """The notebook's unlabeled trajectories: letter ("A", "B", "C") -> sum w^2 per step, and "none" (no
+    regularizer), from :func:`snnlab.widgets_learning.regularizer_trajectories` (``kwargs`` go there).
+    Which letter is which regularizer is :data:`MYSTERY`, the answer of the exercise."""
+    from ..widgets_learning import regularizer_trajectories
+    traj = regularizer_trajectories(steps=steps, **kwargs)
+    out = {letter: traj[name] for letter, name in sorted(MYSTERY.items())}
+    out["none"] = traj["none"]
+    return out
+
+
+_SPELLINGS = {"l2": "l2", "l-2": "l2", "l2-norm": "l2", "weight-decay": "l2", "ridge": "l2",
+              "max-norm": "max-norm", "maxnorm": "max-norm", "max": "max-norm", "max-norm-constraint": "max-norm",
+              "exponential": "exponential", "exp": "exponential", "exponent": "exponential",
+              "exponential-regularizer": "exponential", "exp-regularizer": "exponential"}
+
+
+def _canonical(name) -> str:
+    """'L2', 'max norm', 'Max_Norm', 'exp' ... -> the names of NAMES (unknown names unchanged)."""
+    key = "-".join(str(name).strip().lower().replace("_", " ").replace("-", " ").split())
+    return _SPELLINGS.get(key, key)
+
+
+def _same_assignment(a, b) -> bool:
+    """The same letter -> regularizer dict, whatever the case of the letters or the spelling of the names."""
+    if not isinstance(a, dict):
+        return False
+    return {str(k).strip().upper(): _canonical(v) for k, v in a.items()} == b
+
+
 check_which_regularizer = Check(
-    "which_regularizer()", lambda: dict(MYSTERY),
+    "my_which_regularizer()", lambda: dict(MYSTERY),
     cases=[Case((), "the three mystery curves A, B, C")],
     mistakes=[_perm_mistake(p) for p in itertools.permutations(NAMES) if dict(zip(MYSTERY, p)) != MYSTERY],
     hint=f"return a dict like {{'A': 'l2', 'B': ..., 'C': ...}} with the names {NAMES}. Look at where each "
          "curve goes early (while the drive is strong) and late (after it fades).",
-    compare=lambda a, b: isinstance(a, dict) and {k: str(v).lower() for k, v in a.items()} == b,
+    compare=_same_assignment,
+    reveal=False,
     reference_name="the regularizers used to draw the curves")
 
 
-# --------------------------------------- threshold_reg(counts, rho), section 2.3.2 (batch sum)
+# ------------------------------------ my_threshold_reg(counts, rho), section 2.3.2 (batch sum)
 def _tr_model(fall=True, n_factor=True, per_sample_mean=False, sign=1.0, fall_mean=False):
     def tr(counts, rho):
         c = np.asarray(counts, float)
@@ -100,8 +132,8 @@ def _tr_model(fall=True, n_factor=True, per_sample_mean=False, sign=1.0, fall_me
 
 
 _C = np.array([[3, 0, 1, 0, 0], [2, 1, 0, 0, 0], [4, 0, 0, 1, 0]])
-check_threshold_regularization = Check(
-    "threshold_reg(counts, rho)", threshold_regularization,
+check_threshold_reg = Check(
+    "my_threshold_reg(counts, rho)", threshold_regularization,
     cases=[Case((_C, 1e-4), "a batch of 3 samples, 5 neurons, one dead neuron"),
            Case((_C[:1], 2e-4), "a single sample"),
            Case((np.zeros((2, 4), int), 1e-4), "nothing fired: no change")],
