@@ -39,6 +39,19 @@ def exponential_shrink(weights, step, lam, beta=10.0, iterations=60):
     return weights * exponential_shrink_factor(sq, step, lam, beta, iterations)
 
 
+def squared_norms_by_input(weights_by_input):
+    """sum_j w_ij^2 of every neuron i, from weights stored input by input ((M, N), row j = input j).
+
+    numpy reduces a C-contiguous array along axis 0 row after row (j = 0, 1, ..., M-1), so the sum
+    has one fixed order, which the compiled :func:`snnlab.kernels.squared_norms_by_input` repeats:
+    both give the same bits (``tests/test_kernels.py``).
+
+    Returns:
+        (N,) squared norms.
+    """
+    return np.add.reduce(np.square(weights_by_input), axis=0)
+
+
 def exponential_shrink_factor(sq, step, lam, beta=10.0, iterations=60):
     """The factor c of :func:`exponential_shrink` for rows of squared norm ``sq`` (any shape).
 

@@ -34,7 +34,7 @@ from .network import Network, build_layers, predict_from_output
 from .optim import make_optimizer
 from .regularizers import (FLOOR_MODES, EventThresholdRule, apply_threshold_floor, exponential_gradient,
                            exponential_shrink, exponential_shrink_factor, recenter_thresholds,
-                           threshold_regularization)
+                           squared_norms_by_input, threshold_regularization)
 from .tasks import TASKS, encode_batch, make_task  # noqa: F401  (encode_batch: used by notebooks)
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -385,13 +385,25 @@ class Trainer:
         params, _ = self._params()
         self.optimizer.step(params, flat_grads)
         trained = self.trained_layers()
+        finite = set()          # layers whose weights are known finite (their squared norms were)
         if cfg.optimizer == "sgd":                       # the same term as a stable implicit step
             for l in hidden:
                 layer = self.net.layers[l]
                 lr = self.optimizer.lrs[2 * trained.index(layer)]
-                rows = layer.weight_rows()
-                sq = np.einsum("ij,ij->i", rows, rows)[:, None]
-                rows *= exponential_shrink_factor(sq, lr, cfg.lam, cfg.beta)   # = exponential_shrink, in place
+                if layer.kind == "dense":                # = exponential_shrink, in place, column by column
+                    sq = self._squared_norms(layer)
+                    factor = exponential_shrink_factor(sq, lr, cfg.lam, cfg.beta)
+                    if self.backend == "numba":
+                        from .kernels import scale_neurons
+                        scale_neurons(layer.weights_by_input, factor)
+                    else:
+                        layer.weights_by_input *= factor
+                else:
+                    rows = layer.weight_rows()
+                    sq = np.einsum("ij,ij->i", rows, rows)[:, None]
+                    rows *= exponential_shrink_factor(sq, lr, cfg.lam, cfg.beta)
+                if np.isfinite(sq.sum()):                # finite squares, factors in (0, 1]: finite weights
+                    finite.add(l)
         for l, (layer, out) in enumerate(zip(self.net.layers, outputs)):
             if not layer.trainable:
                 continue                                 # pooling neurons keep V_th 0.8
@@ -401,12 +413,15 @@ class Trainer:
             else:                                        # (or already applied at every event)
                 wanted = layer.threshold.copy()
             mode = modes[l] if layer.kind == "dense" else "clip"   # shared kernels: never raise them
-            w, th = apply_threshold_floor(layer.weight_rows(), layer.threshold, wanted, self.floors[l], mode)
+            rows = layer.weight_rows()
+            w, th = apply_threshold_floor(rows, layer.threshold, wanted, self.floors[l], mode)
             if batch_rule and cfg.recenter_thresholds:
                 th = recenter_thresholds(layer.threshold, th, self.floors[l])
-            layer.weights[...] = w.reshape(layer.weights.shape)
+            if w is not rows:                            # the floor raised some weights
+                layer.weights[...] = w.reshape(layer.weights.shape)
+                finite.discard(l)
             layer.threshold[...] = th
-        self._check_finite()
+        self._check_finite(skip_weights=finite)
         pred, silent = predict_from_output(outputs[-1], self.net.layers[-1].threshold)
         s = self._epoch_stats
         s["correct"] += int((pred == labels).sum())
@@ -428,9 +443,19 @@ class Trainer:
                     "Try a smaller eta_w, a larger alpha (higher thresholds), a smaller rho, or a "
                     "larger floor_fraction.")
 
-    def _check_finite(self):
+    def _squared_norms(self, layer):
+        """sum_j w_ij^2 per neuron of a dense layer (compiled with the numba backend: the same bits)."""
+        if self.backend == "numba":
+            from .kernels import squared_norms_by_input as compiled
+            return compiled(layer.weights_by_input)
+        return squared_norms_by_input(layer.weights_by_input)
+
+    def _check_finite(self, skip_weights=()):
+        """Raise TrainingDiverged on NaN/inf in any weights or thresholds (``skip_weights``: layers
+        whose weights are already known finite this step)."""
         for l, layer in enumerate(self.net.layers):
-            for name, arr in (("weights", getattr(layer, "weights", np.zeros(0))), ("thresholds", layer.threshold)):
+            weights = np.zeros(0) if l in skip_weights else getattr(layer, "weights", np.zeros(0))
+            for name, arr in (("weights", weights), ("thresholds", layer.threshold)):
                 if not np.isfinite(arr.sum()):        # one pass; NaN or inf anywhere makes the sum so
                     raise TrainingDiverged(
                         f"NaN/inf in the {name} of layer {l + 1} during epoch {self.epoch + 1}. "

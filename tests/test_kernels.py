@@ -345,3 +345,24 @@ def test_sparse_sgd_at_batch_one_is_the_dense_update_bit_for_bit(data_root, monk
     dense.fit()
     for a, b in zip(sparse.trained_layers(), dense.trained_layers()):
         assert np.array_equal(a.weights, b.weights) and np.array_equal(a.threshold, b.threshold)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 3), (784, 800), (801, 10), (2312, 17)])
+def test_squared_norms_and_the_row_scaling_are_the_same_bits_compiled_and_in_numpy(shape):
+    from snnlab import kernels
+    from snnlab.regularizers import squared_norms_by_input
+    rng = np.random.default_rng(shape[0] * 1000 + shape[1])
+    w = rng.normal(0, 0.1, shape) * rng.lognormal(0, 2, shape)   # wide dynamic range: order matters
+    sequential = np.zeros(shape[1])
+    for row in w:                                  # the documented order: inputs 0, 1, ... one after another
+        sequential += row * row
+    assert np.array_equal(squared_norms_by_input(w), sequential)
+    assert np.array_equal(kernels.squared_norms_by_input(w), sequential)
+    factor = rng.uniform(0.5, 1.0, shape[1])
+    a, b = w.copy(), w.copy()
+    a *= factor
+    kernels.scale_neurons(b, factor)
+    assert np.array_equal(a, b)
+    if min(shape) > 1:
+        with pytest.raises(ValueError, match="C-contiguous"):
+            kernels.scale_neurons(w.T, factor[:1].repeat(shape[0]))

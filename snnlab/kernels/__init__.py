@@ -101,3 +101,17 @@ def sparse_forward(layer, batch) -> LayerOutput:
                                   layer.threshold, batch.t, batch.ch.astype(np.int64),
                                   batch.n.astype(np.int64), E, float(layer.T_ref), float(layer.kappa))
     return _output(batch, membrane, sb, sk, sn, layer.n_out)
+
+
+def squared_norms_by_input(weights_by_input) -> np.ndarray:
+    """Compiled :func:`snnlab.regularizers.squared_norms_by_input` (the same bits)."""
+    rows = np.ascontiguousarray(weights_by_input, dtype=np.float64)
+    return _timed("squared_norms", _loops.squared_norms_by_input, rows)
+
+
+def scale_neurons(weights_by_input, factor) -> None:
+    """``weights_by_input *= factor`` (one factor per neuron, i.e. per column), in place, compiled."""
+    if not (weights_by_input.flags.c_contiguous and weights_by_input.dtype == np.float64):
+        raise ValueError("scale_neurons needs C-contiguous float64 weights (a DenseLayer's weights_by_input)")
+    _timed("scale_neurons", _loops.scale_neurons, weights_by_input,
+           np.ascontiguousarray(factor, dtype=np.float64).reshape(-1))

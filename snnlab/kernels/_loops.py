@@ -328,3 +328,23 @@ def conv_loop(weights, H, W, threshold, group_ptr, members, group_of, t, ch, n, 
             for i in range(N):
                 V[i] = V[i] * (E_end / E_last[i])
     return membrane, sb[:count], sk[:count], sn[:count]
+
+
+@njit(cache=True)
+def squared_norms_by_input(rows):
+    """:func:`snnlab.regularizers.squared_norms_by_input`: sum over inputs j = 0, 1, ... in order."""
+    M, N = rows.shape
+    out = np.zeros(N)
+    for j in range(M):
+        for i in range(N):
+            out[i] += rows[j, i] * rows[j, i]
+    return out
+
+
+@njit(cache=True)
+def scale_neurons(rows, factor):
+    """rows[j, i] *= factor[i] in place: neuron i's incoming weights rescaled (Eq. 15's implicit step)."""
+    M, N = rows.shape
+    for j in range(M):
+        for i in range(N):
+            rows[j, i] *= factor[i]
