@@ -7,6 +7,7 @@ weight-row norm and the smallest / mean threshold.  Writes nothing.
 
     python benchmarks/screen_cnn.py --set "kappa_hidden=(-0.4,-0.4,-0.4)"
     python benchmarks/screen_cnn.py --preset nmnist-800 --train-samples 20000 --set eta_w=0.0005
+    python benchmarks/screen_cnn.py --batches 400 --validate 1000 --set distortion=None
 """
 from __future__ import annotations
 
@@ -30,10 +31,16 @@ def main(argv=None) -> int:
     p.add_argument("--preset", default="mnist-cnn")
     p.add_argument("--train-samples", type=int, default=None,
                    help="training samples to load (default: just enough for --batches)")
+    p.add_argument("--validate", type=int, default=0, metavar="N",
+                   help="at the end, the accuracy on the first N validation samples (200 ms; needs "
+                        "validation_samples >= N; the test set is never touched)")
     a = p.parse_args(argv)
     base = PRESETS[a.preset]
     n = a.train_samples or base.batch_size * a.batches + base.batch_size
     cfg = _parse_set(a.set, base.replace(train_samples=n, test_samples=100))
+    if a.validate and cfg.validation_samples < a.validate:
+        p.error(f"--validate {a.validate}: the preset holds out only {cfg.validation_samples} validation samples; "
+                f"add --set validation_samples={a.validate}")
     tr = Trainer(cfg, progress=False, backend="numba")
     order = tr.epoch_order(0)
     print(a.preset, "with", " ".join(a.set) or "the preset's settings")
@@ -44,6 +51,8 @@ def main(argv=None) -> int:
                                   _rng(cfg, 0, i + 1), indices=idx)
         except TrainingDiverged as exc:
             print(f"batch {i + 1}: stopped: {exc}")
+            if a.validate:
+                print(f"SCREEN validation_accuracy=diverged batches={i + 1}")
             return 0
         if i % a.every == 0 or i == a.batches - 1:
             layers = " ".join(f"L{l + 1}: {(layer.weight_rows() ** 2).sum(1).max():.2f} "
@@ -52,6 +61,10 @@ def main(argv=None) -> int:
             print(f"batch {i + 1:4d}  acc {info['accuracy']:.2f}  spikes/sample "
                   + " ".join(f"{s:7.0f}" for s in info["spikes_per_sample"])
                   + f"  (max sum w^2, V_th min/mean) {layers}", flush=True)
+    if a.validate:
+        res = tr.evaluate(duration=0.2, n=a.validate, split="validation")
+        print(f"SCREEN validation_accuracy={100 * res['accuracy']:.2f} batches={a.batches} "
+              f"samples={a.batches * cfg.batch_size}")
     return 0
 
 

@@ -500,6 +500,26 @@ for name, folder in long_runs.items():
     print(f"{'readout ' + name + ' (' + folder + ')':<44} {len(w['epochs']):>13}  [{w['min']:.2f}, {w['mean']:.2f}, {w['max']:.2f}]")
 
 # %% [markdown]
+# **The whole paper beside snnlab.** `results/paper_table.py` builds one table, Tables 2-4 and Figs.
+# 3, 5 and 6, every snnlab cell read from the files of the run folder in its row (nothing typed in
+# but the paper's numbers); `python results/make_index.py` writes it into `results/INDEX.md` and its
+# machine-readable `SUMMARY` lines into `results/SUMMARY.txt`. A run that has not reached the
+# paper's epoch 200 is summarized over its last 20 epochs, and the row says how far it got.
+
+# %%
+import importlib.util
+from IPython.display import Markdown, display
+
+_table_file = results_dir() / "paper_table.py"
+if _table_file.exists():
+    _spec = importlib.util.spec_from_file_location("paper_table", _table_file)
+    paper_table = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(paper_table)
+    display(Markdown(paper_table.markdown()))
+else:
+    print(f"no {_table_file}: the table is built from the repository's results/ folder")
+
+# %% [markdown]
 # ## 6. κ sweep (Fig. 3) (10 min)
 #
 # Fig. 3 of the paper: test accuracy of 784-N-10 networks (N = 100, 200, 300) against the WTA

@@ -14,10 +14,15 @@ from the repository:
   relative, adding a missing command.txt) do not count: they changed where a result is, not the
   result. So commit a new result first, then rerun this script and commit INDEX.md.
 
+It also writes the paper-vs-snnlab table (``results/paper_table.py``: Tables 2-4, Figs. 3, 5, 6, every
+snnlab number read from the result files) at the top of INDEX.md, and ``results/SUMMARY.txt``, the
+machine-readable ``SUMMARY table2 ...`` / ``SUMMARY fig3 ...`` lines, followed by the lines of the
+other SUMMARY.txt files under results/ (N-MNIST, the CNN).
+
 Run from anywhere:
 
-    python results/make_index.py           # writes results/INDEX.md
-    python results/make_index.py --check   # exit status 1 if INDEX.md is not what it would write
+    python results/make_index.py           # writes results/INDEX.md and results/SUMMARY.txt
+    python results/make_index.py --check   # exit status 1 if either is not what it would write
 
 tests/test_results_index.py checks that INDEX.md is in sync, that every folder it names exists and
 that every run folder under canonical/ and ablations/ is named.
@@ -33,6 +38,8 @@ RESULTS = Path(__file__).resolve().parent
 REPO = RESULTS.parent
 CLAIMS = RESULTS / "claims.json"
 INDEX = RESULTS / "INDEX.md"
+SUMMARY = RESULTS / "SUMMARY.txt"
+OTHER_SUMMARIES = ("nmnist/SUMMARY.txt", "mnist-cnn/SUMMARY.txt")
 HOUSEKEEPING = "results layout:"
 _COMMENT = re.compile(r"\s+#(\s.*)?$")
 
@@ -93,13 +100,41 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{_cell(text)}{pad}{fence}"
 
 
-def render(claims=None) -> str:
+def _paper_table():
+    sys.path.insert(0, str(RESULTS))
+    try:
+        import paper_table
+    finally:
+        sys.path.remove(str(RESULTS))
+    return paper_table
+
+
+def render_summary(table_rows=None) -> str:
+    """results/SUMMARY.txt: the Table 2 and Fig. 3 lines, then every other SUMMARY.txt's lines."""
+    lines = _paper_table().summary_lines(table_rows)
+    for rel in OTHER_SUMMARIES:
+        f = RESULTS / rel
+        if f.exists():
+            lines += [ln for ln in f.read_text().splitlines() if ln.startswith("SUMMARY ")]
+    return "\n".join(lines) + "\n"
+
+
+def render(claims=None, table_rows=None) -> str:
     claims = load_claims() if claims is None else claims
     moved = load_moved()
     n_readme = sum(1 for c in claims if c.get("source") == "README.md")
     lines = [
         "<!-- Written by results/make_index.py from results/claims.json: edit those, not this file. -->",
         "# Index of reported numbers",
+        "",
+        "## The paper beside snnlab",
+        "",
+        "Every snnlab number below is read from the files of the folder in its row",
+        "(`results/paper_table.py`); the machine-readable lines are in `SUMMARY.txt`.",
+        "",
+        _paper_table().markdown(table_rows).rstrip("\n"),
+        "",
+        "## Every claim",
         "",
         f"Every number the repository reports, {len(claims)} claims: the first {n_readme} are the numbers README.md",
         "quotes, in its order; the rest are those of every other folder under `canonical/` and",
@@ -125,14 +160,16 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--check", action="store_true", help="only check that INDEX.md is up to date")
     args = p.parse_args(argv)
-    text = render()
+    table_rows = _paper_table().rows()
+    outputs = {INDEX: render(table_rows=table_rows), SUMMARY: render_summary(table_rows)}
     if args.check:
-        if not INDEX.exists() or INDEX.read_text() != text:
-            print(f"{INDEX} is out of date: run python results/make_index.py", file=sys.stderr)
-            return 1
-        return 0
-    INDEX.write_text(text)
-    print(f"wrote {INDEX} ({len(load_claims())} claims)")
+        stale = [p for p, text in outputs.items() if not p.exists() or p.read_text() != text]
+        for p in stale:
+            print(f"{p} is out of date: run python results/make_index.py", file=sys.stderr)
+        return 1 if stale else 0
+    for p, text in outputs.items():
+        p.write_text(text)
+    print(f"wrote {INDEX} ({len(load_claims())} claims) and {SUMMARY}")
     return 0
 
 

@@ -27,7 +27,8 @@ def make_index():
 
 
 def _index_folders() -> list[str]:
-    rows = [ln for ln in (RESULTS / "INDEX.md").read_text().splitlines() if ln.startswith("| ")][1:]
+    rows = [ln for ln in (RESULTS / "INDEX.md").read_text().splitlines()
+            if ln.startswith("| ") and not ln.startswith(("| claim |", "| result |"))]
     folders = []
     for row in rows:
         m = re.search(r"\| \[([^\]]+)/\]\(\1/\) \|", row)
@@ -63,6 +64,36 @@ def test_every_canonical_and_ablation_folder_is_in_the_index():
 def test_index_is_what_make_index_writes(make_index):
     assert (RESULTS / "INDEX.md").read_text() == make_index.render(), \
         "results/INDEX.md is out of date: run python results/make_index.py"
+
+
+def test_summary_txt_is_what_make_index_writes_in_the_issues_format(make_index):
+    text = (RESULTS / "SUMMARY.txt").read_text()
+    assert text == make_index.render_summary(), "results/SUMMARY.txt is out of date: run python results/make_index.py"
+    num = r"(\d+\.\d\d|na)"
+    table2 = re.compile(rf"SUMMARY table2 net=(784-800-10|500-500|300-300) protocol=(paper|batch32) "
+                        rf"min={num} mean={num} max={num} epochs=\d+ seeds=\d+")
+    fig3 = re.compile(r"SUMMARY fig3 epochs_per_point=\d+ best_kappa_N100=\S+ best_kappa_N200=\S+ best_kappa_N300=\S+")
+    lines = text.splitlines()
+    t2 = [ln for ln in lines if ln.startswith("SUMMARY table2 ")]
+    assert t2 and all(table2.fullmatch(ln) for ln in t2), t2
+    assert sum(bool(fig3.fullmatch(ln)) for ln in lines) == 1
+
+
+def test_the_paper_table_reads_its_numbers_from_the_run_files(make_index, tmp_path):
+    """A Table 2 row is the window statistic of the run's own 1 s tests: change a test file, the row changes."""
+    import json
+    import shutil
+    pt = make_index._paper_table()
+    run = tmp_path / "run"
+    shutil.copytree(RESULTS / "canonical" / "pi-mnist-800", run,
+                    ignore=shutil.ignore_patterns("*.safetensors", "*.png"))
+    before = pt.table2_row("784-800-10", "batch32", str(run))
+    f = run / "evaluate-1s-epoch200.json"
+    r = json.loads(f.read_text())
+    r["accuracy"] = 0.5
+    f.write_text(json.dumps(r))
+    after = pt.table2_row("784-800-10", "batch32", str(run))
+    assert before["min"] > 90 and after["min"] == 50.0 and before["epochs"] == after["epochs"] == 200
 
 
 def test_claims_name_their_source_and_readme_claims_come_first(make_index):
