@@ -315,7 +315,8 @@ FIELDS: dict[str, Spec] = {
                         "'add', or a tuple with one of 'scale', 'add', 'clip' per layer", _parse_floor_mode,
                         rule=f"one of {FLOOR_MODES}, or a tuple of those with one entry per layer"),
     "recenter_thresholds": _spec("bool", _boolean, "give back the threshold mass the floor adds "
-                                 "(regularizers.recenter_thresholds)", "True (the default) or False", _BOOL,
+                                 "(regularizers.recenter_thresholds; after each batch, or after each sample "
+                                 "with the per-event rule)", "True (the default) or False", _BOOL,
                                  rule="True or False"),
     "decay": _spec("float", _number(0, True, 1, False), "eta and rho are multiplied by this after every epoch",
                    "e.g. exp(-1/35) = 0.9718 (the default); 1.0 = no decay", _FLOAT),

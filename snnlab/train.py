@@ -78,7 +78,8 @@ class TrainConfig:
     floor_mode: str | tuple = "add"   # "add" (paper), "scale" (note) or "clip" (weights untouched),
                                       # or one per layer; "scale" and "clip" leave dead neurons dead,
                                       # "add" runs away in a layer without WTA (results/archive/HISTORY.md)
-    recenter_thresholds: bool = True  # give back the mass the floor adds (regularizers.recenter_thresholds)
+    recenter_thresholds: bool = True  # give back the mass the floor adds (regularizers.recenter_thresholds),
+                                      # after each batch (batch rule) or each sample (per-event rule)
     decay: float = math.exp(-1 / 35)  # eta and rho multiplied by this every epoch
     batch_size: int = 32
     epochs: int = 1
@@ -363,7 +364,11 @@ class Trainer:
         modes = floor_modes(cfg)                         # read each batch, like the other settings
         rules = [EventThresholdRule(self.rho, self.floors[l], modes[l])
                  if (event_rule and layer.kind == "dense") else None for l, layer in enumerate(self.net.layers)]
+        before = {l: layer.threshold.copy() for l, layer in enumerate(self.net.layers)
+                  if rules[l] is not None and cfg.recenter_thresholds}
         outputs = self.net.forward(batch, backend=self.backend, threshold_rules=rules if event_rule else None)
+        for l, th in before.items():                     # the per-event rule's floor mass, given back
+            self.net.layers[l].threshold[...] = recenter_thresholds(th, self.net.layers[l].threshold, self.floors[l])
         self._guard(outputs, batch.duration.mean())
         grads, stats = network_gradients(self.net.layers, outputs, labels, cfg.sigma, cfg.readout,
                                          cfg.silent_output_error, cfg.target_count,

@@ -296,6 +296,8 @@ def test_the_papers_cnn_builds_with_the_right_shapes():
     ("tiny", {}),
     ("tiny", {"batch_size": 1, "threshold_reg": "event", "rho": 4e-5, "recenter_thresholds": False,
               "train_samples": 96}),
+    ("tiny", {"batch_size": 1, "threshold_reg": "event", "rho": 1e-3, "recenter_thresholds": True,
+              "train_samples": 64}),
     ("tiny-cnn", {}),
 ])
 def test_training_with_the_compiled_backend_is_the_numpy_run_bit_for_bit(data_root, monkeypatch, preset, changes):
@@ -366,3 +368,21 @@ def test_squared_norms_and_the_row_scaling_are_the_same_bits_compiled_and_in_num
     if min(shape) > 1:
         with pytest.raises(ValueError, match="C-contiguous"):
             kernels.scale_neurons(w.T, factor[:1].repeat(shape[0]))
+
+
+@pytest.mark.parametrize("recenter", [False, True])
+def test_recentering_gives_back_the_floor_mass_of_the_per_event_rule(data_root, monkeypatch, recenter):
+    """With the per-event rule the floor ratchets the mean threshold up (neurons held at the floor
+    skip their share of the decrease); recenter_thresholds=True gives that mass back after each sample."""
+    from snnlab.train import PRESETS, Trainer
+    monkeypatch.setenv("SNNLAB_DATA", str(data_root))
+    cfg = PRESETS["tiny"].replace(batch_size=1, threshold_reg="event", rho=1e-3, eta_w=1e-12, lam=0.0, floor_fraction=0.95, floor_mode="clip",
+                                  train_samples=48, recenter_thresholds=recenter, epochs=1)
+    tr = Trainer(cfg, progress=False, backend="numba")
+    start = tr.net.layers[0].threshold.copy()
+    tr.fit()
+    th = tr.net.layers[0].threshold
+    if recenter:
+        assert abs(th.mean() - start.mean()) < 1e-9
+    else:
+        assert th.mean() > start.mean() + 1e-3
