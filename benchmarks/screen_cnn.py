@@ -36,8 +36,12 @@ def main(argv=None) -> int:
                         "validation_samples >= N; the test set is never touched)")
     a = p.parse_args(argv)
     base = PRESETS[a.preset]
-    n = a.train_samples or base.batch_size * a.batches + base.batch_size
-    cfg = _parse_set(a.set, base.replace(train_samples=n, test_samples=100))
+    try:
+        batch_size = _parse_set(a.set, base).batch_size
+        n = a.train_samples or batch_size * a.batches + batch_size
+        cfg = _parse_set(a.set, base.replace(train_samples=n, test_samples=100))
+    except ValueError as err:
+        p.error(str(err))
     if a.validate and cfg.validation_samples < a.validate:
         p.error(f"--validate {a.validate}: the preset holds out only {cfg.validation_samples} validation samples; "
                 f"add --set validation_samples={a.validate}")

@@ -57,7 +57,8 @@ def exponential_shrink_factor(sq, step, lam, beta=10.0, iterations=60):
 
     Where the step is gentle (step beta lambda exp(beta (sum w^2 - 1)) <= 1e-3, every row of a
     healthy layer) the fixed point c = 1 / (1 + step beta lambda exp(beta (c^2 sum w^2 - 1))) is a
-    strong contraction (each iteration gains ~2 digits): 12 iterations reach double precision.
+    strong contraction (each iteration gains ~2 digits): at most 12 iterations reach double precision
+    (fewer, once an iteration changes no bit).
     The stiff rows are solved by bisection.
     """
     sq = np.asarray(sq, dtype=np.float64)
@@ -68,7 +69,10 @@ def exponential_shrink_factor(sq, step, lam, beta=10.0, iterations=60):
 
     c = np.ones_like(sq)
     for _ in range(12):
-        c = 1.0 / (1.0 + rate(c))
+        c_next = 1.0 / (1.0 + rate(c))
+        if np.array_equal(c_next, c):          # a fixed point in floating point: more iterations change nothing
+            break
+        c = c_next
     stiff = rate(np.ones_like(sq)) > 1e-3
     if stiff.any():
         sq_s = sq[stiff]
