@@ -371,6 +371,9 @@ FIELDS: dict[str, Spec] = {
                            "after another, the thresholds carrying over from one to the next, and the weights are "
                            "still updated once per batch (the paper uses batch_size 1)",
                            "'batch' (the default) or 'event' (the paper, usually with batch_size=1)", _STR),
+    "threshold_reg_conv": _spec("bool", _boolean, "also regularize the thresholds of convolutional layers "
+                                "(section 2.3.2 within each position's maps; our extension; batch rule only)",
+                                "False (the default) or True", _BOOL, rule="True or False"),
     "pool_threshold": _spec("float", _POSITIVE, "V_th of the pooling neurons (weights 1), section 3.2",
                             "e.g. 0.8 (the paper)", _FLOAT),
     "nmnist_train": _spec("str", _choice(NMNIST_TRAIN), "nmnist task: the training streams: 'real' recordings, "
@@ -499,6 +502,9 @@ def validate(cfg) -> None:
             raise ConfigError("sigma", f"sigma * |{where}| = {c.sigma} * {abs(kappa)} = {product}, but Eq. 9 "
                               "divides by 1 - sigma |kappa| (division by zero)",
                               "use sigma < 1 (the paper: 0.5), or a weaker WTA (|kappa| < 1)")
+    if c.threshold_reg_conv and c.threshold_reg != "batch":
+        raise ConfigError("threshold_reg_conv", "regularizes conv thresholds with the batch rule, but "
+                          f"threshold_reg = {c.threshold_reg!r}", "use threshold_reg='batch', or threshold_reg_conv=False")
     if c.distortion is not None and c.task != "mnist":
         raise ConfigError("distortion", f"elastic distortion is applied by the mnist task only, not {c.task!r}",
                           "use distortion=None, or task='mnist'")

@@ -115,6 +115,22 @@ def threshold_regularization(counts, rho):
     return rho * (N * per_neuron - per_neuron.sum())
 
 
+def conv_threshold_regularization(counts, rho, output_shape):
+    """Section 2.3.2 for a convolutional layer, summed over a batch: the rule of
+    :func:`threshold_regularization` within each position's group of C maps (the neurons that
+    compete there, Conv2d's WTA group), so that every map keeps firing somewhere (our extension:
+    the paper does not say whether its conv layers are regularized).
+
+    Args:
+        counts: (B, C * H * W) spike counts, maps first.  rho: rate.  output_shape: (C, H, W).
+    Returns:
+        (C * H * W,) threshold changes: rho (C * count_i - spikes of i's position), zero-sum per position.
+    """
+    C = output_shape[0]
+    per = counts.sum(axis=0).astype(np.float64).reshape(C, -1)
+    return (rho * (C * per - per.sum(axis=0, keepdims=True))).ravel()
+
+
 FLOOR_MODES = ("scale", "add", "clip")
 
 

@@ -32,7 +32,8 @@ from .layers import BACKENDS, READOUTS
 from .learning import WTA_BACKPROP, check_target_count, network_gradients
 from .network import Network, build_layers, predict_from_output
 from .optim import make_optimizer
-from .regularizers import (FLOOR_MODES, EventThresholdRule, apply_threshold_floor, exponential_gradient,
+from .regularizers import (FLOOR_MODES, EventThresholdRule, apply_threshold_floor, conv_threshold_regularization,
+                           exponential_gradient,
                            exponential_shrink, exponential_shrink_factor, recenter_thresholds,
                            squared_norms_by_input, threshold_regularization)
 from .tasks import TASKS, encode_batch, make_task  # noqa: F401  (encode_batch: used by notebooks)
@@ -110,6 +111,8 @@ class TrainConfig:
     threshold_reg: str = "batch"      # "batch": summed over a batch, after it; "event": at every input
                                       # event during the forward pass (the paper, with batch_size 1;
                                       # with batch_size > 1 the samples are simulated one after another)
+    threshold_reg_conv: bool = False  # also regularize conv thresholds (per position, across the maps;
+                                      # regularizers.conv_threshold_regularization; batch rule only)
     pool_threshold: float = 0.8       # V_th of pooling neurons (weights 1), section 3.2
     nmnist_train: str = "real"        # nmnist training streams: "real" recordings, "emulated" (MNIST digits
                                       # through the DVS emulator; validation = the last validation_samples
@@ -412,8 +415,11 @@ class Trainer:
         for l, (layer, out) in enumerate(zip(self.net.layers, outputs)):
             if not layer.trainable:
                 continue                                 # pooling neurons keep V_th 0.8
-            batch_rule = self.rho > 0 and layer.kind == "dense" and rules[l] is None
-            if batch_rule:                               # section 2.3.2, summed, after the batch
+            batch_rule = self.rho > 0 and rules[l] is None and (
+                layer.kind == "dense" or (layer.kind == "conv" and cfg.threshold_reg_conv))
+            if batch_rule and layer.kind == "conv":      # within each position's maps
+                wanted = layer.threshold + conv_threshold_regularization(out.counts, self.rho, layer.output_shape)
+            elif batch_rule:                             # section 2.3.2, summed, after the batch
                 wanted = layer.threshold + threshold_regularization(out.counts, self.rho)
             else:                                        # (or already applied at every event)
                 wanted = layer.threshold.copy()

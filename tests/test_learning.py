@@ -325,3 +325,15 @@ def test_recenter_thresholds_restores_the_zero_sum_of_the_rule():
     s = (1.3 + 2.0 + 2.0 + 0.9 - before.sum()) / 3            # what each of the three others gives
     np.testing.assert_allclose(out, [1.3 - s, 0.9, 2.0 - s, 2.0 - s])
     assert np.all(out >= 0.9)
+
+
+def test_conv_threshold_regularization_is_the_layer_rule_within_each_position():
+    from snnlab.regularizers import conv_threshold_regularization, threshold_regularization
+    rng = np.random.default_rng(3)
+    C, H, W = 4, 3, 2
+    counts = rng.integers(0, 3, size=(5, C * H * W))
+    got = conv_threshold_regularization(counts, 1e-3, (C, H, W)).reshape(C, H * W)
+    for p in range(H * W):                       # position p: its C maps are one group
+        members = counts.reshape(5, C, H * W)[:, :, p]
+        assert np.allclose(got[:, p], threshold_regularization(members, 1e-3))
+    assert np.allclose(got.sum(axis=0), 0.0)     # zero-sum at every position
