@@ -62,12 +62,48 @@ def run_one(name: str, samples: int, warmup: int) -> dict:
     for i in range(n_warm, n_warm + n_steps):
         step(i)
     sec = time.perf_counter() - t0
+    stages = stage_breakdown(step, n_warm + n_steps, min(n_steps, 1000)) if name == "compiled_b1" else None
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes()
                                      for layer in tr.trained_layers() for a in (layer.weights, layer.threshold)))
     return {"name": name, "preset": preset, "backend": backend, "batch_size": B, "samples": n_steps * B,
             "seconds": sec, "samples_per_s": n_steps * B / sec,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "weights_sha256": digest.hexdigest()[:16], "threshold_reg": cfg.threshold_reg}
+            "weights_sha256": digest.hexdigest()[:16], "threshold_reg": cfg.threshold_reg, "stages": stages}
+
+
+# where one training step's time goes: (label, function names whose cumulative time counts)
+STAGES = [
+    ("Poisson input (events.poisson_encode)", ("poisson_encode",)),
+    ("forward, compiled (kernels.dense_forward)", ("dense_forward",)),
+    ("backward (learning.network_gradients)", ("network_gradients",)),
+    ("optimizer step (optim.SGD.step)", ("step",)),
+    ("Eq. 15 shrink: squared norms (compiled)", ("_squared_norms",)),
+    ("Eq. 15 shrink: factors (regularizers.exponential_shrink_factor)", ("exponential_shrink_factor",)),
+    ("Eq. 15 shrink: scaling (compiled)", ("scale_neurons",)),
+    ("threshold floor (regularizers.apply_threshold_floor)", ("apply_threshold_floor",)),
+]
+
+
+def stage_breakdown(step, start, n) -> list:
+    """Profile ``n`` more steps (after the timed ones, so the timing is not slowed): the share of each
+    stage of :data:`STAGES` in the profiled time, the rest being the trainer's own lines."""
+    import cProfile
+    import pstats
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    for i in range(start, start + n):
+        step(i)
+    prof.disable()
+    total = time.perf_counter() - t0
+    stats = pstats.Stats(prof).stats          # (file, line, name) -> (cc, nc, tt, ct, callers)
+    rows, used = [], 0.0
+    for label, names in STAGES:
+        ct = sum(v[3] for (f, _, fn), v in stats.items() if fn in names and "snnlab" in f)
+        rows.append([label, 1000 * ct / n])
+        used += ct
+    rows.append(["other (train_batch's own lines, statistics, rng)", 1000 * (total - used) / n])
+    return rows
 
 
 def main(argv=None) -> int:
@@ -111,6 +147,13 @@ def main(argv=None) -> int:
               f"{r['samples']:>9}{r['seconds']:>9.2f}{r['samples_per_s']:>11.1f}{r['peak_rss_mb']:>9.0f}  "
               f"{r['weights_sha256']}")
     by = {r["name"]: r for r in rows}
+    if by.get("compiled_b1", {}).get("stages"):
+        st = by["compiled_b1"]["stages"]
+        total = sum(ms for _, ms in st)
+        print(f"compiled_b1, where a step's time goes (cProfile of extra steps, {total:.3f} ms per step "
+              "with the profiler's overhead):")
+        for label, ms in st:
+            print(f"  {label:<66}{ms:8.3f} ms {100 * ms / total:5.1f}%")
     if "compiled_b32" in by and "numpy_b32" in by:
         same = by["compiled_b32"]["weights_sha256"] == by["numpy_b32"]["weights_sha256"] or \
             by["compiled_b32"]["samples"] != by["numpy_b32"]["samples"]
