@@ -125,8 +125,10 @@ QUICK = os.environ.get("SNNLAB_QUICK") == "1"     # quick mode (used by the test
 # Times are in **seconds** inside the code; milliseconds only in plots and slider labels.
 
 # %%
-from snnlab.params import default_params
-default_params()          # the paper's Table 1 values (times in seconds)
+from snnlab.params import PAPER, default_params
+defaults = default_params()       # what snnlab uses by default (times in seconds)
+for name, value in defaults.items():
+    print(f"{name:<13}{value:<10g}the paper: {PAPER[name]}")
 
 
 # %% [markdown]

@@ -32,6 +32,7 @@ from .layers import BACKENDS, READOUTS
 from .learning import WTA_BACKPROP, check_target_count, network_gradients
 from .network import Network, build_layers, predict_from_output
 from .optim import make_optimizer
+from .params import DEFAULTS as _D           # the one set of defaults (params.default_params)
 from .regularizers import (FLOOR_MODES, EventThresholdRule, apply_threshold_floor, conv_threshold_regularization,
                            exponential_gradient,
                            exponential_shrink, exponential_shrink_factor, recenter_thresholds,
@@ -61,19 +62,19 @@ class TrainConfig:
     checked by :func:`snnlab.config.validate` whenever a Trainer starts.
     """
     hidden: tuple = (800,)            # hidden layers in the paper's notation: 800, "20C5", "P2"
-    kappa_hidden: tuple = (-0.4,)     # WTA strength per trained hidden layer (not pools; 0 = none;
+    kappa_hidden: tuple = (_D["kappa"],)  # WTA strength per trained hidden layer (not pools; 0 = none;
                                       # in a conv layer: the maps at one position compete)
-    kappa_out: float = -1.0           # WTA strength of the output layer
-    alpha: tuple = (5.0, 3.0)         # threshold scale per trained layer (hidden..., output), Eq. 10
-    tau_mp: float = 0.020             # s, Eqs. 1, 4
-    T_ref: float = 0.001              # s, Eq. 2
-    sigma: float = 0.5                # Eq. 6
+    kappa_out: float = _D["kappa_out"]  # WTA strength of the output layer
+    alpha: tuple = (_D["alpha"], _D["alpha_out"])   # threshold scale per trained layer (hidden..., output), Eq. 10
+    tau_mp: float = _D["tau_mp"]      # s, Eqs. 1, 4
+    T_ref: float = _D["T_ref"]        # s, Eq. 2
+    sigma: float = _D["sigma"]        # Eq. 6
     optimizer: str = "sgd"            # "sgd" or "adam"
-    eta_w: float = 0.002              # Eq. 13, per sample (SGD steps use batch_size * eta_w)
-    eta_th_ratio: float = 0.1         # eta_th = ratio * eta_w (0.1 SGD, 1.0 Adam)
-    lam: float = 0.002                # Eq. 14 lambda
-    beta: float = 10.0                # Eq. 14 beta
-    rho: float = 0.000005             # threshold regularization rate, section 2.3.2 (paper:
+    eta_w: float = _D["eta_w"]        # Eq. 13, per sample (SGD steps use batch_size * eta_w)
+    eta_th_ratio: float = _D["eta_th_ratio"]  # eta_th = ratio * eta_w (0.1 SGD, 1.0 Adam)
+    lam: float = _D["lam"]            # Eq. 14 lambda
+    beta: float = _D["beta"]          # Eq. 14 beta
+    rho: float = _D["rho"]            # threshold regularization rate, section 2.3.2 (paper:
                                       # 4e-5..2e-4 at batch size 1; runs: results/archive/HISTORY.md)
     floor_fraction: float = 0.2       # threshold floor = fraction of the initial threshold
     floor_mode: str | tuple = "add"   # "add" (paper), "scale" (note) or "clip" (weights untouched),
@@ -84,7 +85,7 @@ class TrainConfig:
     decay: float = math.exp(-1 / 35)  # eta and rho multiplied by this every epoch
     batch_size: int = 32
     epochs: int = 1
-    rate: float = 5000.0              # input events/s summed over pixels
+    rate: float = _D["rate"]          # input events/s summed over pixels
     train_duration: float = 0.05      # s per training presentation
     first_epoch_duration: float | None = None   # s in epoch 1 (0.2 for 2-hidden-layer nets)
     eval_duration: float = 0.2        # s per test presentation after every epoch

@@ -86,7 +86,12 @@ def error_flow(sizes=(784, 500, 400, 300, 200, 10), alpha=_P["alpha"], active_fr
 REGULARIZERS = ("none", "l2", "max-norm", "exponential")
 
 
-def regularizer_trajectories(lam=_P["lam"], beta=_P["beta"], drive=2.0, steps=6000, eta=0.003,
+# lambda of the regularizer pictures: 0.01, inside Table 1's 0.002-0.04, shows the effect within a few
+# thousand steps (the trainer's default is 0.002)
+DEMO_LAM = 0.01
+
+
+def regularizer_trajectories(lam=DEMO_LAM, beta=_P["beta"], drive=2.0, steps=6000, eta=0.003,
                              fade=1000.0, rows=10, M=100, noise=1.0, seed=0):
     """sum_j w_ij^2 (mean over rows) under a fading learning drive plus each regularizer.
 
@@ -352,7 +357,7 @@ class RegularizerExplorer(LiveFigure):
         self.result = res
 
 
-def regularizer_explorer(lam=_P["lam"], beta=_P["beta"], drive=2.0) -> RegularizerExplorer:
+def regularizer_explorer(lam=DEMO_LAM, beta=_P["beta"], drive=2.0) -> RegularizerExplorer:
     """Sliders: lambda, beta (Eq. 14), strength of the learning drive."""
     return RegularizerExplorer({
         "lam": _slider("float", "λ, regularization strength", lam, 0.001, 0.04, 0.001, ".3f"),

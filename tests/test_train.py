@@ -392,3 +392,17 @@ def test_the_committed_pi_mnist_800_network_is_the_reported_one(data_root, monke
     res = trainer.evaluate(duration=0.2, n=500)
     # 98.8 % when committed, the epoch-21 network of the same run 96.8 % (results/.../evaluate-200ms-n500-epoch*.json)
     assert res["accuracy"] >= 0.98, f"the committed network scores {res['accuracy']:.3f} on 500 test digits at 200 ms"
+
+
+def test_one_set_of_defaults_the_trainer_reads_params():
+    """TrainConfig's defaults are params.DEFAULTS (what notebook 00 prints), each with the paper's word."""
+    from snnlab.params import DEFAULTS, PAPER, default_params
+    from snnlab.train import TrainConfig
+    c = TrainConfig()
+    assert (c.tau_mp, c.T_ref, c.sigma, c.eta_w, c.eta_th_ratio, c.lam, c.beta, c.rho, c.rate) == tuple(
+        DEFAULTS[k] for k in ("tau_mp", "T_ref", "sigma", "eta_w", "eta_th_ratio", "lam", "beta", "rho", "rate"))
+    assert c.alpha == (DEFAULTS["alpha"], DEFAULTS["alpha_out"]) and c.kappa_hidden == (DEFAULTS["kappa"],)
+    assert c.kappa_out == DEFAULTS["kappa_out"]
+    assert set(PAPER) == set(DEFAULTS) == set(default_params())
+    with pytest.raises(ValueError, match="unknown parameter"):
+        default_params(eta_th=0.1)
