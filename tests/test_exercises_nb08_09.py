@@ -3,9 +3,12 @@ typical wrong ones by name.
 
 The generic tests (each check's reference passes, every mistake model gets its own message, not-done
 and crash messages) run for every Check in tests/test_exercises.py; here: right answers written
-independently of the references, the named wrong answers, the crop check (a property check, not a
-Check), the time limit, and the widget helpers the notebooks rely on.
+independently of the references, right answers in other containers (list, tuple, ndarray, numpy
+numbers), the named wrong answers, the crop check (a property check, not a Check), the shared time
+limit (the thread of snnlab.exercises.Check, its "did not return within" message), the short display
+of large arrays, and the widget helpers the notebooks rely on.
 """
+import threading
 import time
 
 import matplotlib
@@ -15,7 +18,11 @@ import pytest
 matplotlib.use("Agg")
 
 from snnlab.events import crop_events, make_events  # noqa: E402
-from snnlab.exercises import nb08, nb09  # noqa: E402
+from snnlab.exercises import Check, fmt, nb08, nb09  # noqa: E402
+
+CHECKS_08_09 = [(mod.__name__.rsplit(".", 1)[1], name, obj) for mod in (nb08, nb09)
+                for name, obj in vars(mod).items() if isinstance(obj, Check)]
+_IDS = [f"{m}.{n}" for m, n, _ in CHECKS_08_09]
 
 
 def _msg(mistakes, fragment):
@@ -134,19 +141,81 @@ def test_nb08_kernel_gradient_is_the_layer_gradient_up_to_its_factor():
     np.testing.assert_allclose(g, _kg_loop(d, x) * np.sqrt(layer.n_out / active.sum()), rtol=1e-12)
 
 
-def test_time_limit_stops_an_endless_loop():
-    ck = nb08.TimedCheck("f(a)", lambda a: a, [nb08.Case((1,), "one")],
-                         mistakes=[nb08.Mistake("doubled", lambda a: 2 * a)], time_limit=0.5)
+# ------------------------------------------------------------------ the shared Check: kind, time limit, values
+def test_the_checks_are_plain_checks_with_their_time_limit():
+    assert {n for _, n, _ in CHECKS_08_09} >= {"check_conv_output_size", "check_synaptic_ops",
+                                               "check_kernel_gradient", "check_decode_event"}
+    for _, name, ck in CHECKS_08_09:
+        assert type(ck) is Check, name
+        assert ck.time_limit == nb08.CHECK_TIME_LIMIT == nb09.CHECK_TIME_LIMIT == 10.0, name
+    for gone in ("TimedCheck", "time_limited", "TimeLimitExceeded", "same_values", "brief"):
+        assert not hasattr(nb08, gone) and not hasattr(nb09, gone), gone
 
-    def endless(a):
-        while True:
-            pass
+
+def _endless(*args):
+    while True:
+        pass
+
+
+def _check_threads():
+    return [t for t in threading.enumerate() if t.name == "snnlab-exercise-check" and t.is_alive()]
+
+
+@pytest.mark.parametrize("mod,name,ck", CHECKS_08_09, ids=_IDS)
+def test_an_endless_loop_is_stopped_with_the_shared_message(mod, name, ck):
     t0 = time.perf_counter()
-    r = ck(endless, quiet=True)
-    assert time.perf_counter() - t0 < 5
-    assert r.passed is False and "TimeLimitExceeded" in r.message
-    assert "endless loop" in r.message or "never ends" in r.message
-    assert ck(lambda a: a, quiet=True)                       # the alarm is off again afterwards
+    r = ck(_endless, quiet=True, time_limit=0.3)
+    assert time.perf_counter() - t0 < 4                             # the check returns
+    assert r.passed is False
+    assert "did not return within 0.3 s: is there a loop that never ends?" in r.message
+    assert "on the case that tests " + ck.cases[0].what in r.message
+    assert "stopped your function" in r.message and "hint:" in r.message
+    time.sleep(0.1)
+    assert not _check_threads()                                      # stopped, not left running
+    assert ck(ck.reference, quiet=True)                              # and the check works again
+
+
+def test_the_checks_own_time_limit_applies():
+    """Without time_limit= at the call, the limit given to the Check is used."""
+    ck = Check("f(a)", lambda a: a, [nb08.Case((1,), "one")],
+               mistakes=[nb08.Mistake("doubled", lambda a: 2 * a)], time_limit=0.4)
+    t0 = time.perf_counter()
+    r = ck(_endless, quiet=True)
+    assert time.perf_counter() - t0 < 4
+    assert r.passed is False and "did not return within 0.4 s" in r.message
+    assert ck(lambda a: a, quiet=True)
+    assert "doubled" in ck(lambda a: 2 * a, quiet=True).message
+
+
+def _as_list(x):
+    return x.tolist() if isinstance(x, np.ndarray) else list(x) if isinstance(x, tuple) else x
+
+
+def _as_tuple(x):
+    return tuple(_as_list(x)) if isinstance(x, (tuple, list, np.ndarray)) else x
+
+
+def _as_array(x):
+    return np.asarray(x) if isinstance(x, (tuple, list, np.ndarray)) else np.float64(x)
+
+
+@pytest.mark.parametrize("convert", [_as_list, _as_tuple, _as_array], ids=["list", "tuple", "array"])
+@pytest.mark.parametrize("mod,name,ck", CHECKS_08_09, ids=_IDS)
+def test_a_right_answer_in_another_container_passes(mod, name, ck, convert):
+    r = ck.run(lambda *args: convert(ck.reference(*args)))
+    assert r.passed is True, r.message
+
+
+def test_large_arrays_are_shown_briefly_in_every_check():
+    assert fmt(np.arange(24.0).reshape(2, 3, 4)) == "array of shape (2, 3, 4) [0, 1, 2, 3, ...]"
+    assert fmt(np.array([True, False] * 4)) == "array of shape (8,) [True, False, True, False, ...]"
+    assert fmt(np.array([0.5, 1.0])) == "[0.5, 1. ]" and fmt(np.zeros(3, [("t", float)])) == "<3 events>"
+    assert fmt(np.eye(2)) == "[[1., 0.], [0., 1.]]"                                # small: one line
+    ck = Check("f(x)", lambda x: x * 2, [nb08.Case((np.ones((10, 10)),), "a 10x10 input")], arg_names=("x",))
+    r = ck(lambda x: x * 3, quiet=True)
+    assert "x=array of shape (10, 10) [1, 1, 1, 1, ...]" in r.message
+    assert "you returned array of shape (10, 10) [3, 3, 3, 3, ...], snnlab gives array of shape (10, 10)" \
+        in r.message
 
 
 # ------------------------------------------------------------------ nb09: decode_event
@@ -268,6 +337,23 @@ def test_nb09_crop_mistakes_are_named(kind):
     assert "hint:" in r.message
 
 
+def test_nb09_crop_endless_loop_is_stopped_with_the_shared_message():
+    def endless_after_a_while(stream, n, rng):
+        if n == len(stream):                                     # the second case: n = the stream's length
+            while True:
+                pass
+        return _crop(stream, n, rng)
+    t0 = time.perf_counter()
+    r = nb09.run_crop_check(endless_after_a_while, time_limit=0.3)
+    assert time.perf_counter() - t0 < 4
+    assert r.passed is False
+    assert "did not return within 0.3 s: is there a loop that never ends?" in r.message
+    assert "n = the length of the stream: n = 1000, seed 0" in r.message and "hint:" in r.message
+    time.sleep(0.1)
+    assert not _check_threads()
+    assert nb09.run_crop_check(_crop)                              # and the check works again
+
+
 def test_nb09_crop_not_done_crash_and_not_a_function():
     def todo(*a):
         raise NotImplementedError("EXERCISE: fill in this cell")
@@ -339,7 +425,7 @@ def test_widgets_redraw_in_place_without_continuous_update():
 
 
 def test_time_limit_gives_back_an_outer_alarm():
-    """pytest-timeout (and others) use SIGALRM too: a check must not cancel their alarm."""
+    """pytest-timeout (and others) use SIGALRM: a check (its time limit is a thread) leaves their alarm alone."""
     import signal
     fired = []
     old = signal.signal(signal.SIGALRM, lambda *a: fired.append(1))

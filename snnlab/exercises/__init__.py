@@ -19,7 +19,8 @@ solution between ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the student co
   case takes longer than the check's time limit (see *Time limit* below).
 
 Answers are compared by *value*, not by type (:func:`same`): a list or a tuple where snnlab returns
-an ndarray, numpy scalars, 0/1 where snnlab returns a bool all count as the same answer.
+an ndarray, numpy scalars, 0/1 where snnlab returns a bool all count as the same answer.  In the
+messages an array of more than a few entries is shown by its shape and first entries (:func:`fmt`).
 
 Writing a check (teacher's / author's view)
 -------------------------------------------
@@ -79,7 +80,7 @@ from typing import Callable
 import numpy as np
 
 __all__ = ["Case", "Check", "CheckResult", "Mistake", "TIME_LIMIT", "TimeLimitExceeded",
-           "call_with_time_limit", "check", "same"]
+           "call_with_time_limit", "check", "fmt", "same", "timeout_message"]
 
 _GREEN, _RED, _YELLOW, _BOLD, _END = "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[1m", "\x1b[0m"
 
@@ -183,8 +184,14 @@ def same(a, b, rtol: float = 1e-9, atol: float = 1e-12) -> bool:
         return False
 
 
+#: arrays with more entries than this are shown in messages by their shape and first entries
+BRIEF_SIZE = 6
+
+
 def fmt(x, limit: int = 8) -> str:
-    """Short human-readable value (long lists and arrays abbreviated)."""
+    """Short human-readable value: long lists abbreviated after ``limit`` items, an array with more than
+    :data:`BRIEF_SIZE` entries shown by its shape and first entries (``array of shape (2, 3, 3)
+    [0.1, -0.2, 0.3, 0.05, ...]``), a smaller one on one line, an event array by its length."""
     if isinstance(x, (tuple, list)):
         items = [fmt(v, limit) for v in x[:limit]] + ([f"... ({len(x)} items)"] if len(x) > limit else [])
         inner = ", ".join(items)
@@ -194,7 +201,11 @@ def fmt(x, limit: int = 8) -> str:
     if isinstance(x, np.ndarray):
         if x.dtype.names:
             return f"<{x.size} events>"
-        return np.array2string(x, precision=4, separator=", ", threshold=limit)
+        if x.size > BRIEF_SIZE:
+            first = ", ".join(fmt(v, limit) for v in x.ravel()[:4])
+            return f"array of shape {x.shape} [{first}, ...]"
+        text = np.array2string(x, precision=4, separator=", ", threshold=limit)
+        return " ".join(text.split())               # one line, also for a small 2-D array
     if isinstance(x, (float, np.floating)):
         return "inf" if math.isinf(x) and x > 0 else ("-inf" if math.isinf(x) else f"{float(x):.6g}")
     if isinstance(x, np.integer):
@@ -271,6 +282,23 @@ def call_with_time_limit(fn: Callable, args=(), kwargs=None, seconds: float = TI
         out.stopped = _stop_thread(thread)
         out.value, out.error = None, None
     return out
+
+
+def timeout_message(name: str, seconds: float, stopped: bool, case: str = "") -> str:
+    """The ✗ message for a function that did not return within ``seconds`` (``stopped``: the
+    :func:`call_with_time_limit` outcome's; ``case``: what the case tests and its arguments). Shared by
+    :class:`Check` and the property checks written by hand (nb09's crop)."""
+    msg = (f"✗ {name}: your function did not return within {seconds:g} s: is there a loop that "
+           f"never ends? (TimeLimitExceeded)" + (f"\n  on the case that tests {case}" if case else ""))
+    if stopped:
+        msg += ("\n  the check stopped your function (an endless loop, or a far too slow one); look at "
+                "the condition of each while loop: does every pass bring it closer to False?")
+    else:
+        msg += ("\n  your function is STILL RUNNING in the background: the check could not stop it (it is "
+                "inside a long numpy call, or catches every exception). That endless loop keeps a CPU "
+                "core busy until you restart the kernel (Kernel > Restart Kernel), then run the "
+                "cells from the top again.")
+    return msg
 
 
 def _resolve(dotted: str):
@@ -412,8 +440,7 @@ class Check:
             return False
 
     def __call__(self, student: Callable, quiet: bool = False, time_limit: float | None = None) -> CheckResult:
-        # (subclasses may override run(student) without the keyword: nb08's TimedCheck)
-        res = self.run(student) if time_limit is None else self.run(student, time_limit=time_limit)
+        res = self.run(student, time_limit=time_limit)
         return res if quiet else res.show()
 
     def _fail(self, msg: str) -> CheckResult:
@@ -427,7 +454,7 @@ class Check:
             return CheckResult(self.name, False, f"✗ {self.name}: expected a function, got "
                                                  f"{type(student).__name__}. Pass the function itself "
                                                  "(no parentheses).")
-        limit = float(time_limit if time_limit is not None else getattr(self, "time_limit", TIME_LIMIT))
+        limit = float(time_limit if time_limit is not None else self.time_limit)
         ref = [c.call(self.reference) for c in self.cases]   # first: warms up anything the answer may share
         got = []
         with _forbidding(self.forbid, student):
@@ -443,9 +470,6 @@ class Check:
                 if isinstance(err, _ForbiddenCall):
                     return self._fail(f"✗ {self.name}: {self.forbid_message or 'do not use ' + err.name} "
                                       f"(your function called {err.name})")
-                if isinstance(err, TimeLimitExceeded):     # a time limit inside (nb08's TimedCheck)
-                    return self._fail(f"✗ {self.name} raised TimeLimitExceeded: {err}\n"
-                                      f"  on the case that tests {c.what}: {c.describe(self.arg_names)}")
                 if err is not None:
                     return self._fail(f"✗ {self.name} raised {type(err).__name__}: {err}\n"
                                       f"  on the case that tests {c.what}: {c.describe(self.arg_names)}")
@@ -499,17 +523,7 @@ class Check:
             return False
 
     def _timeout_message(self, c, limit, stopped) -> str:
-        msg = (f"✗ {self.name}: your function did not return within {limit:g} s: is there a loop that "
-               f"never ends? (TimeLimitExceeded)\n  on the case that tests {c.what}: {c.describe(self.arg_names)}")
-        if stopped:
-            msg += ("\n  the check stopped your function (an endless loop, or a far too slow one); look at "
-                    "the condition of each while loop: does every pass bring it closer to False?")
-        else:
-            msg += ("\n  your function is STILL RUNNING in the background: the check could not stop it (it is "
-                    "inside a long numpy call, or catches every exception). That endless loop keeps a CPU "
-                    "core busy until you restart the kernel (Kernel > Restart Kernel), then run the "
-                    "cells from the top again.")
-        return msg
+        return timeout_message(self.name, limit, stopped, f"{c.what}: {c.describe(self.arg_names)}")
 
     def _shape_note(self, bad, got, ref) -> str:
         """'the numbers are right, the shape is not' -- when every failing value has the reference's

@@ -4,105 +4,18 @@ summed over positions).
 
 References: :class:`snnlab.layers.Conv2d` (``output_shape``, ``fan_out()``, ``weight_gradient``).
 
-Also defined here and used by ``nb09``: :class:`TimedCheck`, a :class:`~snnlab.exercises.Check`
-that stops a student's function after ``time_limit`` seconds per case (an endless loop is then
-reported as a wrong answer, not a frozen notebook), and :func:`same_values`, which compares values
-whatever their container (tuple, list or numpy array; numpy or Python numbers).
+Plain :class:`~snnlab.exercises.Check` objects like those of notebooks 01-07: answers compared by
+value (a tuple, a list or an array), each case run with the check's time limit.
 """
 from __future__ import annotations
-
-import functools
-import signal
-import threading
-import time
 
 import numpy as np
 
 from ..layers import Conv2d, init_conv
-from . import Case, Check, Mistake, fmt, same
+from . import Case, Check, Mistake
 
-
-# ------------------------------------------------------------------ shared by nb08 and nb09
-class TimeLimitExceeded(Exception):
-    """A student's function ran longer than the check allows for one case."""
-
-
-def time_limited(fn, seconds: float):
-    """``fn`` with a time limit per call: interrupted by SIGALRM (main thread, Unix), otherwise
-    measured after the call; either way a :class:`TimeLimitExceeded` says how long it took."""
-    message = (f"your function ran longer than {seconds:g} s on one case and was stopped: an endless loop, "
-               "or a loop over far more elements than needed?")
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        use_alarm = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-        outer = signal.getitimer(signal.ITIMER_REAL) if use_alarm else (0.0, 0.0)
-        if outer[0] and outer[0] <= seconds:     # someone else's alarm (e.g. pytest-timeout) comes first
-            use_alarm = False
-        previous = None
-        if use_alarm:
-            def _stop(signum, frame):
-                raise TimeLimitExceeded(message)
-            previous = signal.signal(signal.SIGALRM, _stop)
-            signal.setitimer(signal.ITIMER_REAL, seconds)
-        t0 = time.perf_counter()
-        try:
-            result = fn(*args, **kwargs)
-        finally:
-            if use_alarm:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, previous)
-                if outer[0]:                     # give the other alarm back, minus the time used
-                    signal.setitimer(signal.ITIMER_REAL, max(outer[0] - (time.perf_counter() - t0), 1e-3),
-                                     outer[1])
-        if time.perf_counter() - t0 > seconds:
-            raise TimeLimitExceeded(message)
-        return result
-    return run
-
-
-class TimedCheck(Check):
-    """A :class:`~snnlab.exercises.Check` with a time limit per case (``time_limit`` seconds)."""
-
-    def __init__(self, *args, time_limit: float = 10.0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.time_limit = float(time_limit)      # (a Check that reads self.time_limit itself uses it too)
-
-    def run(self, student):
-        if callable(student):
-            student = time_limited(student, self.time_limit)
-        return super().run(student)
-
-    def _wrong(self, message, bad, got, ref) -> str:
-        """As :class:`~snnlab.exercises.Check`, with arrays shown by shape and first values."""
-        lines = [f"✗ {self.name}: {message}"]
-        for i in bad[:3]:
-            c = self.cases[i]
-            args = ", ".join(f"{n}={brief(a)}" for n, a in zip(self.arg_names or [""] * len(c.args), c.args))
-            lines.append(f"  case ({c.what}): {args}\n      you returned {brief(got[i])}, snnlab gives {brief(ref[i])}")
-        if len(bad) > 3:
-            lines.append(f"  ... and {len(bad) - 3} more failing case(s)")
-        if self.hint:
-            lines.append(f"  hint: {self.hint}")
-        return "\n".join(lines)
-
-
-def brief(x) -> str:
-    """A short text for a value in a message: a large array by its shape and first entries."""
-    if isinstance(x, np.ndarray) and x.dtype.names is None and x.size > 6:
-        first = ", ".join(f"{v:.4g}" for v in x.ravel()[:4])
-        return f"array of shape {x.shape} [{first}, ...]"
-    return fmt(x)
-
-
-def same_values(a, b) -> bool:
-    """Same numbers in the same arrangement: a tuple, a list and a numpy array with equal entries are
-    the same answer, and so are numpy and Python numbers (values, not types)."""
-    try:
-        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
-        return same(a, b)
-    return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True))
+#: seconds per case for this notebook's checks (the default, TIME_LIMIT, is 5 s)
+CHECK_TIME_LIMIT = 10.0
 
 
 # ------------------------------------------------------------------ conv_output_size(H, W, k)
@@ -117,7 +30,7 @@ _SIZE_CASES = [Case((28, 28, 5), "the paper's conv1: 28x28 digits, 5x5 kernels")
                Case((5, 5, 5), "a kernel as large as the input: one position"),
                Case((9, 6, 1), "a 1x1 kernel")]
 
-check_conv_output_size = TimedCheck(
+check_conv_output_size = Check(
     "my_conv_output_size(H, W, k)", _reference_output_size, _SIZE_CASES,
     mistakes=[
         Mistake("that is 'same' padding (output as large as the input). snnlab's convolutions are 'valid': "
@@ -134,7 +47,8 @@ check_conv_output_size = TimedCheck(
                 "pixel at a time, so neighbouring positions overlap.", lambda H, W, k: (H // k, W // k)),
     ],
     hint="count the positions of the kernel's top-left corner: rows 0 .. H - k, columns 0 .. W - k.",
-    arg_names=("H", "W", "k"), compare=same_values, reference_name="snnlab.layers.Conv2d.output_shape")
+    arg_names=("H", "W", "k"), reference_name="snnlab.layers.Conv2d.output_shape",
+    time_limit=CHECK_TIME_LIMIT)
 
 
 # ------------------------------------------------ synaptic_ops(y, x, H, W, k, maps): one input spike
@@ -171,7 +85,7 @@ _OPS_CASES = [Case((14, 14, 28, 28, 5, 20), "a pixel in the middle of a digit, 2
               Case((2, 27, 28, 28, 5, 20), "a pixel two rows from the top, on the right border"),
               Case((0, 5, 8, 6, 3, 4), "a non-square input (8 rows, 6 columns), 4C3")]
 
-check_synaptic_ops = TimedCheck(
+check_synaptic_ops = Check(
     "my_synaptic_ops(y, x, H, W, k, maps)", _reference_synaptic_ops, _OPS_CASES,
     mistakes=[
         Mistake("you ignored the borders: k * k * maps is right only for a pixel far from the edges. Near a "
@@ -190,8 +104,8 @@ check_synaptic_ops = TimedCheck(
     ],
     hint="in each direction count the kernel positions o with max(0, y - k + 1) <= o <= min(y, H - k); "
          "multiply the row count, the column count and the number of maps.",
-    arg_names=("y", "x", "H", "W", "k", "maps"), compare=same_values,
-    reference_name="snnlab.layers.Conv2d.fan_out()")
+    arg_names=("y", "x", "H", "W", "k", "maps"), reference_name="snnlab.layers.Conv2d.fan_out()",
+    time_limit=CHECK_TIME_LIMIT)
 
 
 # ------------------------------------------- kernel_gradient(delta_maps, input_maps): Eq. 13, shared
@@ -234,7 +148,7 @@ _KG_CASES = [Case((_rng.normal(size=(2, 3, 3)), _rng.uniform(0, 1, size=(1, 5, 5
              Case((np.pad(np.ones((1, 1, 1)), ((0, 0), (1, 0), (2, 0))), _rng.uniform(0, 1, size=(1, 4, 5))),
                   "one error at one position (row 1, column 2): the gradient is the input window there")]
 
-check_kernel_gradient = TimedCheck(
+check_kernel_gradient = Check(
     "my_kernel_gradient(delta_maps, input_maps)", reference_kernel_gradient, _KG_CASES,
     mistakes=[
         Mistake("your gradient holds the product of ONE position only (the last one): a shared weight acts "
@@ -250,5 +164,5 @@ check_kernel_gradient = TimedCheck(
     ],
     hint="G[c, c_in, dy, dx] = sum over y < H_out, x < W_out of delta_maps[c, y, x] * "
          "input_maps[c_in, y + dy, x + dx], with k = H - H_out + 1.",
-    arg_names=("delta_maps", "input_maps"), compare=same_values,
-    reference_name="snnlab.layers.Conv2d.weight_gradient (without its sqrt(N/m))")
+    arg_names=("delta_maps", "input_maps"),
+    reference_name="snnlab.layers.Conv2d.weight_gradient (without its sqrt(N/m))", time_limit=CHECK_TIME_LIMIT)

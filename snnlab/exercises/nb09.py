@@ -3,6 +3,11 @@ of a stream in a dense 2312-N-10 network, the training crop of section 3.3.
 
 References: :func:`snnlab.data.read_nmnist_bin` (the file format), :func:`snnlab.layers.synaptic_ops`
 with :class:`snnlab.layers.DenseLayer` (what the simulator counts), :func:`snnlab.events.crop_events`.
+
+decode_event and synaptic_ops are plain :class:`~snnlab.exercises.Check` objects (answers compared by
+value, a time limit per case); the crop, random by nature, has a property check written by hand
+(:func:`run_crop_check`) that calls the student's function with the same time limit
+(:func:`~snnlab.exercises.call_with_time_limit`) and reports a timeout with the same message.
 """
 from __future__ import annotations
 
@@ -14,8 +19,10 @@ import numpy as np
 from ..data import read_nmnist_bin
 from ..events import EventBatch, crop_events, dvs_to_channels, make_events
 from ..layers import DenseLayer, synaptic_ops as layer_synaptic_ops
-from . import Case, CheckResult, Mistake, NOT_DONE
-from .nb08 import TimedCheck, same_values, time_limited
+from . import Case, Check, CheckResult, Mistake, NOT_DONE, call_with_time_limit, timeout_message
+
+#: seconds per case (per call of the student's function) for this notebook's checks
+CHECK_TIME_LIMIT = 10.0
 
 SIDE = 34
 
@@ -60,7 +67,7 @@ _DECODE_CASES = [Case((bytes([12, 20, 0x85, 0x3A, 0x7F]),), "an ON event (polari
                  Case((bytes([0, 33, 0x00, 0x00, 0x01]),), "an OFF event at t = 1 us, pixel (0, 33)"),
                  Case((bytes([7, 9, 0x80, 0x00, 0x00]),), "an ON event at t = 0: byte 2 holds only the polarity bit")]
 
-check_decode_event = TimedCheck(
+check_decode_event = Check(
     "my_decode_event(five_bytes)", reference_decode_event, _DECODE_CASES,
     mistakes=[
         Mistake("wrong byte order: the timestamp is big-endian, byte 2 holds its highest bits (22..16) and "
@@ -77,7 +84,7 @@ check_decode_event = TimedCheck(
                 "(read_nmnist_bin converts to seconds later).", _decode_model("seconds")),
     ],
     hint="b = list(five_bytes); x = b[0]; y = b[1]; p = b[2] >> 7; t_us = (b[2] & 0x7F) << 16 | b[3] << 8 | b[4]",
-    arg_names=("five_bytes",), compare=same_values, reference_name="snnlab.data.read_nmnist_bin")
+    arg_names=("five_bytes",), reference_name="snnlab.data.read_nmnist_bin", time_limit=CHECK_TIME_LIMIT)
 
 
 # -------------------------------------------- synaptic_ops(stream, hidden_spikes, sizes): dense network
@@ -122,7 +129,7 @@ _OPS_CASES = [Case((_dvs(4000, 1), 950, (2312, 800, 10)), "a 4,000-event stream 
               Case((_dvs(1500, 2), 120, (2312, 200, 10)), "the 2312-200-10 network of Figs. 5-6"),
               Case((_dvs(5, 3), 0, (2312, 800, 10)), "5 events and no hidden spike: only the first layer works")]
 
-check_synaptic_ops = TimedCheck(
+check_synaptic_ops = Check(
     "my_synaptic_ops(stream, hidden_spikes, sizes)", reference_synaptic_ops, _OPS_CASES,
     mistakes=[
         Mistake("you multiplied by the number of INPUTS of each layer; an event is delivered to every neuron "
@@ -137,8 +144,8 @@ check_synaptic_ops = TimedCheck(
                 "second and later events of the same pixel and polarity.", _ops_model("pixels")),
     ],
     hint="len(stream) * sizes[1] + hidden_spikes * sizes[2]: events entering a dense layer x its neurons.",
-    arg_names=("stream", "hidden_spikes", "sizes"), compare=same_values,
-    reference_name="snnlab.layers.synaptic_ops")
+    arg_names=("stream", "hidden_spikes", "sizes"), reference_name="snnlab.layers.synaptic_ops",
+    time_limit=CHECK_TIME_LIMIT)
 
 
 # ----------------------------------------------------------------------- crop(stream, n, rng)
@@ -212,19 +219,47 @@ def _wrong(message, what=None, got=None, hint=_CROP_HINT) -> CheckResult:
     return CheckResult(CROP, False, "\n".join(lines))
 
 
-def run_crop_check(my_crop, time_limit: float = 10.0) -> CheckResult:
+class _TimedOut(BaseException):
+    """The student's crop did not return within the time limit (a BaseException: not a crash)."""
+
+    def __init__(self, seconds, stopped, case):
+        super().__init__(seconds)
+        self.seconds, self.stopped, self.case = seconds, stopped, case
+
+
+def _with_time_limit(fn, seconds):
+    """``fn(stream, n, rng)`` run by :func:`~snnlab.exercises.call_with_time_limit`: its value, or the
+    exception it raised, or :class:`_TimedOut`."""
+    def run(stream, n, rng, case):
+        o = call_with_time_limit(fn, (stream, n, rng), None, seconds)
+        if o.timed_out:
+            raise _TimedOut(seconds, o.stopped, case)
+        if o.error is not None:
+            raise o.error
+        return o.value
+    return run
+
+
+def run_crop_check(my_crop, time_limit: float = CHECK_TIME_LIMIT) -> CheckResult:
     """Like :func:`check_crop`, without printing."""
     if not callable(my_crop):
         return CheckResult(CROP, False, f"✗ {CROP}: expected a function, got {type(my_crop).__name__}. "
                                         "Pass the function itself (no parentheses).")
-    fn = time_limited(my_crop, time_limit)
+    try:
+        return _run_crop_check(_with_time_limit(my_crop, time_limit))
+    except _TimedOut as t:
+        return CheckResult(CROP, False, timeout_message(CROP, t.seconds, t.stopped, t.case)
+                           + f"\n  hint: {_CROP_HINT}")
+
+
+def _run_crop_check(fn) -> CheckResult:
     starts = []
     for base, n, seeds, what in _CROP_CASES:
         expected = min(n, len(base))
         for seed in seeds:
             stream = base.copy()
             try:
-                out = fn(stream, n, np.random.default_rng(seed))
+                out = fn(stream, n, np.random.default_rng(seed), f"{what}: n = {n}, seed {seed}")
             except NotImplementedError:
                 return CheckResult(CROP, None, f"… {CROP}: {NOT_DONE} (replace the `raise NotImplementedError` "
                                                "line by your code, run that cell, then this one again)")
@@ -259,12 +294,14 @@ def run_crop_check(my_crop, time_limit: float = 10.0) -> CheckResult:
                 starts.append(s)
     if len(set(starts)) == 1:
         return _wrong(CROP_MISTAKES["always the same start"], _CROP_CASES[0][3], f"always event {starts[0]}")
-    a = fn(_CROP_STREAM.copy(), 300, np.random.default_rng(7))
-    b = fn(_CROP_STREAM.copy(), 300, np.random.default_rng(7))
+    again = f"{_CROP_CASES[0][3]}: n = 300, seed 7"
+    a = fn(_CROP_STREAM.copy(), 300, np.random.default_rng(7), again)
+    b = fn(_CROP_STREAM.copy(), 300, np.random.default_rng(7), again)
     if not (len(a) == len(b) and np.array_equal(a, b)):
         return _wrong(CROP_MISTAKES["ignores rng"], _CROP_CASES[0][3])
     ref = crop_events(_CROP_STREAM, 300, np.random.default_rng(0))
-    same_draw = np.array_equal(ref, fn(_CROP_STREAM.copy(), 300, np.random.default_rng(0)))
+    same_draw = np.array_equal(ref, fn(_CROP_STREAM.copy(), 300, np.random.default_rng(0),
+                                       f"{_CROP_CASES[0][3]}: n = 300, seed 0"))
     msg = (f"✓ correct: {CROP} gives n consecutive events from a random start, inside the stream, shifted to "
            f"t = 0, reproducible with rng (starts drawn: {min(starts)} .. {max(starts)} of 0 .. "
            f"{len(_CROP_STREAM) - 300})")
