@@ -8,7 +8,11 @@ layer say where the time goes.
 
 Usage::
 
-    python benchmarks/bench_cnn.py [--samples 400] [--samples-numpy 32]
+    python benchmarks/bench_cnn.py [--samples 400] [--samples-numpy 32] [--train-batches 40]
+
+With ``--train-batches N`` it also trains N batches of the ``mnist-cnn`` preset (batch 32, compiled,
+elastic distortion on) and says where a training step's time goes, stage by stage (profiled), with
+the minutes one epoch of 50,000 digits takes at that speed.
 
 The last line reads ``SUMMARY cnn compiled_b1=<samples/s> numpy_b32=<samples/s>``.
 """
@@ -48,7 +52,11 @@ def main(argv=None) -> int:
     p.add_argument("--samples", type=int, default=400, help="digits for the compiled run (batch 1)")
     p.add_argument("--samples-numpy", type=int, default=32, help="digits for the numpy run (batches of 32)")
     p.add_argument("--quick", action="store_true", help="smoke run: 8 digits each")
+    p.add_argument("--train-batches", type=int, default=0, metavar="N",
+                   help="also profile N training batches of the mnist-cnn preset (0: no)")
     a = p.parse_args(argv)
+    if a.train_batches < 0:
+        p.error("--train-batches must be >= 0")
     if a.quick:
         a.samples, a.samples_numpy = 8, 8
     if a.samples < 1 or a.samples_numpy < 1:
@@ -101,8 +109,68 @@ def main(argv=None) -> int:
     sps_n = a.samples_numpy / secs_n.sum()
     print(f"compiled, batch 1: {sps_c:.1f} samples/s ({a.samples} digits, {total_c:.2f} s incl. per-call overhead); "
           f"numpy, batch 32: {sps_n:.2f} samples/s ({a.samples_numpy} digits)")
+    if a.train_batches:
+        train_profile(a.train_batches)
     print(f"SUMMARY cnn compiled_b1={sps_c:.1f} numpy_b32={sps_n:.2f}")
     return 0
+
+
+# where a CNN training step's time goes: (label, function names whose cumulative time counts)
+TRAIN_STAGES = [
+    ("elastic distortion (data.distortion.distort_batch)", ("distort_batch",)),
+    ("Poisson input (events.poisson_encode)", ("poisson_encode",)),
+    ("forward, conv and pool layers (kernels.sparse_forward)", ("sparse_forward",)),
+    ("forward, dense layers (kernels.dense_forward)", ("dense_forward",)),
+    ("backward: conv kernel gradients (Conv2d.weight_gradient)", ("weight_gradient",)),
+    ("backward: transposed convolutions (Conv2d.propagate_back)", ("propagate_back",)),
+    ("backward: the rest (learning.network_gradients minus the above)", ("network_gradients",)),
+    ("Adam step (optim.Adam.step)", ("step",)),
+    ("threshold floor (regularizers.apply_threshold_floor)", ("apply_threshold_floor",)),
+]
+
+
+def train_profile(n_batches: int) -> None:
+    """Train ``n_batches`` of the mnist-cnn preset after 2 untimed ones; print samples/s, the minutes
+    per 50,000-digit epoch and each stage's share (cProfile, so the shares include its overhead)."""
+    import cProfile
+    import pstats
+    from snnlab.train import Trainer
+    cfg = PRESETS["mnist-cnn"]
+    tr = Trainer(cfg.replace(train_samples=(n_batches + 2) * cfg.batch_size, test_samples=10),
+                 progress=False, backend="numba")
+    order = tr.epoch_order(0)
+
+    def step(i):
+        idx = order[i * cfg.batch_size:(i + 1) * cfg.batch_size]
+        tr.train_batch(tr.task.take("train", idx), tr.train_labels[idx], cfg.train_duration,
+                       _rng(cfg, 0, i + 1), indices=idx)
+
+    step(0), step(1)
+    t0 = time.perf_counter()
+    for i in range(2, 2 + n_batches // 2):
+        step(i)
+    plain = time.perf_counter() - t0
+    n_plain = (n_batches // 2) * cfg.batch_size
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    for i in range(2 + n_batches // 2, 2 + n_batches):
+        step(i)
+    prof.disable()
+    total = time.perf_counter() - t0
+    stats = pstats.Stats(prof).stats
+    ct = {label: sum(v[3] for (f, _, fn), v in stats.items() if fn in names and "snnlab" in f)
+          for label, names in TRAIN_STAGES}
+    inner = ct["backward: conv kernel gradients (Conv2d.weight_gradient)"] + \
+        ct["backward: transposed convolutions (Conv2d.propagate_back)"]
+    ct["backward: the rest (learning.network_gradients minus the above)"] -= inner
+    sps = n_plain / plain
+    print(f"training, mnist-cnn preset (batch {cfg.batch_size}, compiled, distortion on): {sps:.1f} samples/s "
+          f"over {n_plain} digits -> {50000 / sps / 60:.1f} min per epoch of 50,000 digits")
+    print(f"where a training step's time goes (cProfile of {n_batches - n_batches // 2} more batches):")
+    for label, sec in ct.items():
+        print(f"  {label:<66}{100 * sec / total:6.1f}%")
+    print(f"  {'other (the trainer lines, statistics)':<66}{100 * (total - sum(ct.values())) / total:6.1f}%")
 
 
 if __name__ == "__main__":
