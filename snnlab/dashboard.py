@@ -9,8 +9,9 @@
   - dead-neuron fraction per layer: neurons that have not fired on any sample so far in the
     epoch (solid; squares: the epoch's final value from the trainer's metrics) and neurons
     silent on the whole last batch (dotted; reacts at once when a layer falls silent),
-  - the weights of the first hidden layer as 28x28 tiles (pixel permutation undone) with a red
-    threshold bar under each tile, as in the paper's Fig. 2B.
+  - the first layer as it is (:func:`first_layer_tiles`): PI-MNIST weights as 28x28 tiles
+    (pixel permutation undone) with a red threshold bar under each tile, as in the paper's
+    Fig. 2B; conv kernels; N-MNIST weights as OFF | ON 34x34 images.
 
   Attributes as for :class:`snnlab.widgets.LiveFigure`: ``.widget``, ``.fig``, ``.artists``
   (name -> matplotlib artist), ``.png`` (last rendered image), ``.text`` (status line);
@@ -72,36 +73,83 @@ def unpermute(w, permutation):
     return img
 
 
+def mosaic(tiles, ncols=None, gap=1, bar_space=0):
+    """Arrange (n, h, w) tiles of any size in one image, NaN between them.
+
+    Returns:
+        (image (H, W), origins (n, 2): each tile's top-left (x, y) in image pixels); ``bar_space``
+        empty rows under each tile leave room for a threshold bar.
+    """
+    tiles = np.asarray(tiles, dtype=float)
+    n, h, w = tiles.shape
+    ncols = ncols or int(math.ceil(math.sqrt(n)))
+    nrows = int(math.ceil(n / ncols))
+    cw, ch = w + gap, h + bar_space + gap
+    img = np.full((nrows * ch, ncols * cw), np.nan)
+    origins = np.zeros((n, 2))
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        img[r * ch:r * ch + h, c * cw:c * cw + w] = tiles[i]
+        origins[i] = (c * cw, r * ch)
+    return img, origins
+
+
+def bars(origins, lengths, tile_w, tile_h, bar_space):
+    """Segments of horizontal bars under tiles: ``lengths`` in units of half a tile width (clipped at 2)."""
+    segs = []
+    for (x, y), f in zip(origins, np.clip(np.asarray(lengths, float), 0.0, 2.0)):
+        yb = y + tile_h + bar_space / 2 - 0.5
+        segs.append([(x - 0.5, yb), (x - 0.5 + f * tile_w / 2, yb)])
+    return segs
+
+
 def tile_mosaic(weights, permutation=None, ncols=None, gap=_GAP, bar_space=_BAR_SPACE):
-    """Arrange the rows of ``weights`` (n, 784) as 28x28 tiles in one image.
+    """Arrange the rows of ``weights`` (n, 784) as 28x28 tiles in one image (:func:`mosaic`).
 
     Returns:
         (mosaic (H, W) with NaN between tiles, origins: (n, 2) array of each tile's top-left
         (x, y) in mosaic pixels).  Below each tile there are ``bar_space`` rows for a bar.
     """
     weights = np.atleast_2d(np.asarray(weights, dtype=float))
-    n = weights.shape[0]
     imgs = unpermute(weights, permutation) if permutation is not None else weights
-    ncols = ncols or int(math.ceil(math.sqrt(n)))
-    nrows = int(math.ceil(n / ncols))
-    cw, ch = TILE + gap, TILE + bar_space + gap
-    mosaic = np.full((nrows * ch, ncols * cw), np.nan)
-    origins = np.zeros((n, 2))
-    for i in range(n):
-        r, c = divmod(i, ncols)
-        mosaic[r * ch:r * ch + TILE, c * cw:c * cw + TILE] = imgs[i].reshape(TILE, TILE)
-        origins[i] = (c * cw, r * ch)
-    return mosaic, origins
+    return mosaic(imgs.reshape(-1, TILE, TILE), ncols, gap, bar_space)
 
 
 def threshold_bars(origins, threshold, reference, bar_space=_BAR_SPACE):
-    """Line segments of the threshold bars: length TILE/2 * V_th / reference (clipped at TILE)."""
-    frac = np.clip(np.asarray(threshold, float) / reference, 0.0, 2.0)
-    segs = []
-    for (x, y), f in zip(origins, frac):
-        yb = y + TILE + bar_space / 2 - 0.5
-        segs.append([(x - 0.5, yb), (x - 0.5 + f * TILE / 2, yb)])
-    return segs
+    """Line segments of the threshold bars under 28x28 tiles: length TILE/2 * V_th / reference."""
+    return bars(origins, np.asarray(threshold, float) / reference, TILE, TILE, bar_space)
+
+
+SENSOR = 34                # N-MNIST: 34 x 34 pixels, two polarities
+
+
+def first_layer_tiles(layer, n=25, permutation=None):
+    """What the first layer has learned, as images: (tiles (n, h, w), per-tile V_th, title).
+
+    conv: the kernels (summed over the input maps), with each map's mean V_th; dense on N-MNIST
+    (2312 inputs): each neuron's weights as [OFF | ON] 34 x 34 images side by side; dense on 784
+    inputs: 28 x 28 images, un-permuted with ``permutation`` (PI-MNIST); any other dense layer: one
+    row per neuron.
+    """
+    if layer.kind == "conv":
+        k = layer.weights
+        C_out = k.shape[0]
+        th = layer.threshold.reshape(C_out, -1).mean(axis=1)
+        return k.sum(axis=1)[:n], th[:n], f"conv1 kernels ({k.shape[2]}×{k.shape[3]}), red bar = mean V_th of the map"
+    w = layer.weights[:n]
+    if layer.n_in == 2 * SENSOR * SENSOR:
+        off, on = w[:, :SENSOR * SENSOR], w[:, SENSOR * SENSOR:]
+        sep = np.full((len(w), SENSOR, 1), np.nan)
+        tiles = np.concatenate([off.reshape(-1, SENSOR, SENSOR), sep, on.reshape(-1, SENSOR, SENSOR)], axis=2)
+        return tiles, layer.threshold[:n], "hidden weights: OFF | ON (34×34 each), red bar = V_th"
+    if layer.n_in == TILE * TILE:
+        imgs = unpermute(w, permutation) if permutation is not None else w
+        what = "28×28, un-permuted" if permutation is not None else "28×28"
+        return imgs.reshape(-1, TILE, TILE), layer.threshold[:n], f"first hidden layer: weights ({what}), red bar = V_th"
+    side = int(round(math.sqrt(layer.n_in)))
+    if side * side == layer.n_in:
+        return w.reshape(-1, side, side), layer.threshold[:n], "first hidden layer: weights, red bar = V_th"
+    return w[:, None, :], layer.threshold[:n], "first hidden layer: weights (one row per neuron)"
 
 
 # ============================================================================ dashboard
@@ -305,19 +353,31 @@ class TrainingDashboard:
                 display(Image(data=self.png))
 
     def _draw_tiles(self, trainer):
+        """The first layer as it is (:func:`first_layer_tiles`): PI-MNIST weights as un-permuted
+        28x28 tiles, conv kernels, N-MNIST OFF | ON images; red bars = V_th."""
         layer = trainer.net.layers[0]
-        n = min(self.n_tiles, layer.n_out)
-        w = layer.weights[:n]
-        mosaic, origins = tile_mosaic(w, trainer.permutation)
-        img = self.artists["tiles"]
-        img.set_data(mosaic)
-        img.set_extent((-0.5, mosaic.shape[1] - 0.5, mosaic.shape[0] - 0.5, -0.5))
-        lim = float(np.abs(w).max()) or 1.0
-        img.set_clim(-lim, lim)
-        self.artists["bars"].set_segments(threshold_bars(origins, layer.threshold[:n], self._th0))
-        self.axes["tiles"].set_xlim(-0.5, mosaic.shape[1] - 0.5)
-        self.axes["tiles"].set_ylim(mosaic.shape[0] - 0.5, -0.5)
-        self.tiles_shown = (mosaic, origins)
+        pi = trainer.cfg.task == "pi-mnist"
+        tiles, th, title = first_layer_tiles(layer, min(self.n_tiles, layer.n_out),
+                                             trainer.permutation if pi else None)
+        h, w = tiles.shape[1:]
+        space = _BAR_SPACE if (h, w) == (TILE, TILE) else max(2, h // 6)
+        img, origins = mosaic(tiles, gap=_GAP if (h, w) == (TILE, TILE) else max(1, h // 12), bar_space=space)
+        art = self.artists["tiles"]
+        art.set_data(img)
+        art.set_extent((-0.5, img.shape[1] - 0.5, img.shape[0] - 0.5, -0.5))
+        lim = float(np.nanmax(np.abs(tiles))) or 1.0
+        art.set_clim(-lim, lim)
+        if layer.kind == "dense" and layer.n_in == TILE * TILE:
+            reference = self._th0                     # half a tile = the initial V_th
+        else:
+            if not hasattr(self, "_th_ref"):
+                self._th_ref = float(np.mean(th)) or 1.0   # half a tile = the V_th first drawn
+            reference = self._th_ref
+            self.axes["tiles"].set_title(title + "\n(half a tile = V_th when first drawn)", fontsize=9)
+        self.artists["bars"].set_segments(bars(origins, np.asarray(th) / reference, w, h, space))
+        self.axes["tiles"].set_xlim(-0.5, img.shape[1] - 0.5)
+        self.axes["tiles"].set_ylim(img.shape[0] - 0.5, -0.5)
+        self.tiles_shown = (img, origins)
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -20,9 +20,9 @@ Notebook 09 (section 3.3):
 * :func:`accuracy_vs_time` and :func:`tau_explorer` -- a trained network's accuracy as a function
   of the time of the stream seen, for several membrane time constants.
 
-Both: :class:`EventDashboard`, the :class:`snnlab.dashboard.TrainingDashboard` with the first
-layer drawn as it is (conv kernels, or a dense layer's 2 x 34 x 34 ON / OFF weights) instead of
-28x28 tiles; :func:`event_train_controls`, sliders and a Train button for a CNN on MNIST or a dense
+Both: :class:`EventDashboard`, another name of :class:`snnlab.dashboard.TrainingDashboard`, which
+draws any first layer as it is (conv kernels, a dense layer's 2 x 34 x 34 ON / OFF weights, or
+28x28 tiles); :func:`event_train_controls`, sliders and a Train button for a CNN on MNIST or a dense
 network on N-MNIST; :func:`network_from_checkpoint`, a trained network without loading its data.
 """
 from __future__ import annotations
@@ -33,92 +33,17 @@ import numpy as np
 import ipywidgets as W
 
 from . import plots
-from .dashboard import TrainingDashboard, plots_cmap
+from .dashboard import SENSOR, TrainingDashboard, bars, first_layer_tiles, mosaic, plots_cmap  # noqa: F401
 from .data.emulator import SACCADES          # time windows (s) of the three saccades of a recording
 from .events import EventBatch, make_events
 from .widgets import _LAYOUT, _STYLE, ControlPanel, LiveFigure, _slider
 
-SENSOR = 34
-
-
-# ============================================================================ mosaics
-def mosaic(tiles, ncols=None, gap=1, bar_space=0):
-    """Arrange (n, h, w) tiles in one image with NaN between them.
-
-    Returns:
-        (image (H, W), origins (n, 2): each tile's top-left (x, y)); ``bar_space`` empty rows
-        under each tile leave room for a threshold bar.
-    """
-    tiles = np.asarray(tiles, dtype=float)
-    n, h, w = tiles.shape
-    ncols = ncols or int(math.ceil(math.sqrt(n)))
-    nrows = int(math.ceil(n / ncols))
-    cw, ch = w + gap, h + bar_space + gap
-    img = np.full((nrows * ch - gap, ncols * cw - gap), np.nan)
-    origins = np.zeros((n, 2))
-    for i in range(n):
-        r, c = divmod(i, ncols)
-        img[r * ch:r * ch + h, c * cw:c * cw + w] = tiles[i]
-        origins[i] = (c * cw, r * ch)
-    return img, origins
-
-
-def bars(origins, lengths, tile_w, tile_h, bar_space):
-    """Segments of horizontal bars under tiles: ``lengths`` in units of half a tile width."""
-    segs = []
-    for (x, y), f in zip(origins, np.clip(np.asarray(lengths, float), 0.0, 2.0)):
-        yb = y + tile_h + bar_space / 2 - 0.5
-        segs.append([(x - 0.5, yb), (x - 0.5 + f * tile_w / 2, yb)])
-    return segs
-
-
-def first_layer_tiles(layer, n=25):
-    """What the first layer has learned, as images: (tiles (n, h, w), per-tile mean V_th, title).
-
-    conv: the kernels (summed over the input maps); dense on N-MNIST (2312 inputs): each neuron's
-    weights as [OFF | ON] 34 x 34 images side by side; dense on 784 inputs: 28 x 28 images.
-    """
-    if layer.kind == "conv":
-        k = layer.weights
-        C_out = k.shape[0]
-        tiles = k.sum(axis=1)
-        th = layer.threshold.reshape(C_out, -1).mean(axis=1)
-        return tiles[:n], th[:n], f"conv1 kernels ({k.shape[2]}×{k.shape[3]}), red bar = mean V_th of the map"
-    w = layer.weights[:n]
-    if layer.n_in == 2 * SENSOR * SENSOR:
-        off, on = w[:, :SENSOR * SENSOR], w[:, SENSOR * SENSOR:]
-        sep = np.full((len(w), SENSOR, 1), np.nan)
-        tiles = np.concatenate([off.reshape(-1, SENSOR, SENSOR), sep, on.reshape(-1, SENSOR, SENSOR)], axis=2)
-        return tiles, layer.threshold[:n], "hidden weights: OFF | ON (34×34 each), red bar = V_th"
-    side = int(round(math.sqrt(layer.n_in)))
-    if side * side == layer.n_in:
-        return w.reshape(-1, side, side), layer.threshold[:n], "first hidden layer: weights, red bar = V_th"
-    return w[:, None, :], layer.threshold[:n], "first hidden layer: weights (one row per neuron)"
 
 
 # ============================================================================ dashboard
-class EventDashboard(TrainingDashboard):
-    """:class:`~snnlab.dashboard.TrainingDashboard` for conv nets and N-MNIST: the tiles panel shows the
-    first layer as it is (:func:`first_layer_tiles`), not as 28x28 PI-MNIST tiles."""
-
-    def _draw_tiles(self, trainer):
-        layer = trainer.net.layers[0]
-        tiles, th, title = first_layer_tiles(layer, self.n_tiles)
-        h, w = tiles.shape[1:]
-        space = max(2, h // 6)
-        img, origins = mosaic(tiles, gap=max(1, h // 12), bar_space=space)
-        art = self.artists["tiles"]
-        art.set_data(img)
-        art.set_extent((-0.5, img.shape[1] - 0.5, img.shape[0] - 0.5, -0.5))
-        lim = float(np.nanmax(np.abs(tiles))) or 1.0
-        art.set_clim(-lim, lim)
-        if not hasattr(self, "_th_ref"):
-            self._th_ref = float(np.mean(th)) or 1.0          # half a tile = the first threshold drawn
-        self.artists["bars"].set_segments(bars(origins, np.asarray(th) / self._th_ref, w, h, space))
-        self.axes["tiles"].set_xlim(-0.5, img.shape[1] - 0.5)
-        self.axes["tiles"].set_ylim(img.shape[0] - 0.5, -0.5)
-        self.axes["tiles"].set_title(title + "\n(half a tile = V_th when first drawn)", fontsize=9)
-        self.tiles_shown = (img, origins)
+# The tiles and the dashboard live in snnlab.dashboard, which shows any first layer as it is
+# (conv kernels, N-MNIST OFF | ON images); the names below are kept for notebooks 08 and 09.
+EventDashboard = TrainingDashboard
 
 
 # ============================================================================ checkpoints

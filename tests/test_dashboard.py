@@ -51,6 +51,30 @@ def test_dashboard_updates_its_artists(trainer_and_dash):
     assert dash.png[:4] == b"\x89PNG" and "epoch 1 done" in dash.text
 
 
+def test_one_dashboard_draws_every_first_layer_as_it_is(data_root):
+    """PI-MNIST: un-permuted 28x28 tiles; a conv net: its 5x5 kernels, one bar per map (the dashboard
+    notebooks 08-09 use, EventDashboard, is the same class)."""
+    from snnlab.widgets_events import EventDashboard
+    assert EventDashboard is D.TrainingDashboard
+    cfg = PRESETS["tiny"].replace(train_samples=32, test_samples=16, batch_size=16)
+    dash = D.TrainingDashboard(every=1, n_tiles=9)
+    tr = Trainer(cfg, callbacks=[dash], progress=False)
+    dash.update(tr)
+    img, origins = dash.tiles_shown
+    expected, _ = D.tile_mosaic(tr.net.layers[0].weights[:9], tr.permutation)
+    np.testing.assert_array_equal(img, expected)
+    cnn = PRESETS["tiny-cnn"].replace(train_samples=32, test_samples=16, validation_samples=16)
+    dash = D.TrainingDashboard(every=1, n_tiles=25)
+    tr = Trainer(cnn, callbacks=[dash], progress=False)
+    dash.update(tr)
+    img, origins = dash.tiles_shown
+    maps = tr.net.layers[0].weights.shape[0]                     # 4 maps of 5x5
+    assert len(origins) == maps and len(dash.artists["bars"].get_segments()) == maps
+    x, y = origins[0].astype(int)
+    np.testing.assert_allclose(img[y:y + 5, x:x + 5], tr.net.layers[0].weights[0].sum(axis=0))
+    assert "conv1 kernels" in dash.axes["tiles"].get_title()
+
+
 def test_dashboard_redraws_every_k_batches(data_root):
     dash = D.TrainingDashboard(every=3)
     cfg = PRESETS["tiny"].replace(train_samples=96, test_samples=32, batch_size=16)   # 6 batches
