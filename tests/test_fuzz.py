@@ -341,8 +341,15 @@ def test_sigint_during_the_final_test_exits_130_and_says_what_was_saved(tmp_path
         return real(self, *args, **kwargs)
     monkeypatch.setattr(Trainer, "evaluate", evaluate)
     out = tmp_path / "run"
-    code = cli.main(["train", "--preset", "tiny", "--out", str(out), "--epochs", "1", "--backend", "numpy",
-                     "--set", "train_samples=64", "test_samples=20"])
+    # Ctrl-C as in a terminal: Python's own handler, whatever this process inherited (a job started in
+    # the background ignores SIGINT) or another library installed (brian2 chains to the handler it
+    # found, which fails when that was "ignore")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = cli.main(["train", "--preset", "tiny", "--out", str(out), "--epochs", "1", "--backend", "numpy",
+                         "--set", "train_samples=64", "test_samples=20"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     err = capsys.readouterr().err
     assert code == 130
     assert "interrupted during the final test" in err and "checkpoint.safetensors" in err and "Traceback" not in err
