@@ -30,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))      # benchmarks/_stages.py
 
 from snnlab.events import EventBatch, poisson_encode  # noqa: E402
 from snnlab.train import PRESETS, build_network, _rng  # noqa: E402
@@ -132,8 +133,7 @@ TRAIN_STAGES = [
 def train_profile(n_batches: int) -> None:
     """Train ``n_batches`` of the mnist-cnn preset after 2 untimed ones; print samples/s, the minutes
     per 50,000-digit epoch and each stage's share (cProfile, so the shares include its overhead)."""
-    import cProfile
-    import pstats
+    from _stages import profile_stages
     from snnlab.train import Trainer
     cfg = PRESETS["mnist-cnn"]
     tr = Trainer(cfg.replace(train_samples=(n_batches + 2) * cfg.batch_size, test_samples=10),
@@ -151,16 +151,7 @@ def train_profile(n_batches: int) -> None:
         step(i)
     plain = time.perf_counter() - t0
     n_plain = (n_batches // 2) * cfg.batch_size
-    prof = cProfile.Profile()
-    t0 = time.perf_counter()
-    prof.enable()
-    for i in range(2 + n_batches // 2, 2 + n_batches):
-        step(i)
-    prof.disable()
-    total = time.perf_counter() - t0
-    stats = pstats.Stats(prof).stats
-    ct = {label: sum(v[3] for (f, _, fn), v in stats.items() if fn in names and "snnlab" in f)
-          for label, names in TRAIN_STAGES}
+    total, ct = profile_stages(step, range(2 + n_batches // 2, 2 + n_batches), TRAIN_STAGES)
     inner = ct["backward: conv kernel gradients (Conv2d.weight_gradient)"] + \
         ct["backward: transposed convolutions (Conv2d.propagate_back)"]
     ct["backward: the rest (learning.network_gradients minus the above)"] -= inner

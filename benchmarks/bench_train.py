@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))      # benchmarks/_stages.py
 
 CONFIGS = {   # name -> (preset, backend, changes)
     "compiled_b1": ("pi-mnist-800-paper", "numba", {}),
@@ -86,24 +87,12 @@ STAGES = [
 
 
 def stage_breakdown(step, start, n) -> list:
-    """Profile ``n`` more steps (after the timed ones, so the timing is not slowed): the share of each
-    stage of :data:`STAGES` in the profiled time, the rest being the trainer's own lines."""
-    import cProfile
-    import pstats
-    prof = cProfile.Profile()
-    t0 = time.perf_counter()
-    prof.enable()
-    for i in range(start, start + n):
-        step(i)
-    prof.disable()
-    total = time.perf_counter() - t0
-    stats = pstats.Stats(prof).stats          # (file, line, name) -> (cc, nc, tt, ct, callers)
-    rows, used = [], 0.0
-    for label, names in STAGES:
-        ct = sum(v[3] for (f, _, fn), v in stats.items() if fn in names and "snnlab" in f)
-        rows.append([label, 1000 * ct / n])
-        used += ct
-    rows.append(["other (train_batch's own lines, statistics, rng)", 1000 * (total - used) / n])
+    """Profile ``n`` more steps (after the timed ones, so the timing is not slowed): milliseconds per
+    step of each stage of :data:`STAGES`, the rest being the trainer's own lines."""
+    from _stages import profile_stages
+    total, ct = profile_stages(step, range(start, start + n), STAGES)
+    rows = [[label, 1000 * sec / n] for label, sec in ct.items()]
+    rows.append(["other (train_batch's own lines, statistics, rng)", 1000 * (total - sum(ct.values())) / n])
     return rows
 
 
